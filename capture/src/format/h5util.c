@@ -1,0 +1,186 @@
+/* h5util.c - HDF5 helpers private to the snapshot format (see h5util.h). */
+#include "h5util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gradtap/status.h"
+
+void gtap_h5_silence(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static herr_t innermost_message(unsigned depth, const H5E_error2_t *error, void *data)
+{
+    char *message = data;
+    if (depth == 0 && error->desc != NULL)
+        snprintf(message, 256, "%s", error->desc);
+    return 0;
+}
+
+int gtap_h5_error(int status, const char *fmt, ...)
+{
+    char what[768];
+    char hdf5_message[256] = "";
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(what, sizeof what, fmt, args);
+    va_end(args);
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, innermost_message, hdf5_message);
+    H5Eclear2(H5E_DEFAULT);
+    if (hdf5_message[0] != '\0')
+        return gtap_set_error(status, "%s (HDF5: %s)", what, hdf5_message);
+    return gtap_set_error(status, "%s", what);
+}
+
+int gtap_h5_write_string_attr(hid_t object, const char *name, const char *value)
+{
+    int status = GTAP_EIO;
+    hid_t type = H5Tcopy(H5T_C_S1);
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t attribute = H5I_INVALID_HID;
+    if (type < 0 || space < 0) goto done;
+    if (H5Tset_size(type, H5T_VARIABLE) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0) goto done;
+    if (H5Aexists(object, name) > 0 && H5Adelete(object, name) < 0) goto done;
+    attribute = H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (attribute < 0) goto done;
+    if (H5Awrite(attribute, type, &value) < 0) goto done;
+    status = GTAP_OK;
+done:
+    if (attribute >= 0) H5Aclose(attribute);
+    if (space >= 0) H5Sclose(space);
+    if (type >= 0) H5Tclose(type);
+    if (status != GTAP_OK) return gtap_h5_error(status, "cannot write attribute '%s'", name);
+    return status;
+}
+
+int gtap_h5_read_string_attr(hid_t object, const char *name, char *value, size_t capacity)
+{
+    if (capacity == 0) return gtap_set_error(GTAP_EINVAL, "no room for attribute '%s'", name);
+    value[0] = '\0';
+    if (H5Aexists(object, name) <= 0)
+        return gtap_set_error(GTAP_ENOTFOUND, "attribute '%s' is missing", name);
+    int status = GTAP_EFORMAT;
+    hid_t attribute = H5Aopen(object, name, H5P_DEFAULT);
+    hid_t stored_type = attribute >= 0 ? H5Aget_type(attribute) : H5I_INVALID_HID;
+    hid_t memory_type = H5I_INVALID_HID;
+    if (stored_type < 0 || H5Tget_class(stored_type) != H5T_STRING) goto done;
+    if (H5Tis_variable_str(stored_type) > 0) {
+        char *text = NULL;
+        memory_type = H5Tcopy(H5T_C_S1);
+        H5Tset_size(memory_type, H5T_VARIABLE);
+        H5Tset_cset(memory_type, H5Tget_cset(stored_type));
+        if (H5Aread(attribute, memory_type, &text) < 0) goto done;
+        snprintf(value, capacity, "%s", text ? text : "");
+        H5free_memory(text);
+    } else {
+        size_t size = H5Tget_size(stored_type);
+        char buffer[4096];
+        if (size >= sizeof buffer) goto done;
+        memory_type = H5Tcopy(H5T_C_S1);
+        H5Tset_size(memory_type, size + 1);
+        if (H5Aread(attribute, memory_type, buffer) < 0) goto done;
+        buffer[size] = '\0';
+        snprintf(value, capacity, "%s", buffer);
+    }
+    status = GTAP_OK;
+done:
+    if (memory_type >= 0) H5Tclose(memory_type);
+    if (stored_type >= 0) H5Tclose(stored_type);
+    if (attribute >= 0) H5Aclose(attribute);
+    if (status != GTAP_OK) return gtap_h5_error(status, "attribute '%s' is not a readable string", name);
+    return status;
+}
+
+int gtap_h5_write_int_attr(hid_t object, const char *name, int64_t value)
+{
+    int status = GTAP_EIO;
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t attribute = H5I_INVALID_HID;
+    if (space < 0) goto done;
+    if (H5Aexists(object, name) > 0) {
+        attribute = H5Aopen(object, name, H5P_DEFAULT);
+    } else {
+        attribute = H5Acreate2(object, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    }
+    if (attribute < 0) goto done;
+    if (H5Awrite(attribute, H5T_NATIVE_INT64, &value) < 0) goto done;
+    status = GTAP_OK;
+done:
+    if (attribute >= 0) H5Aclose(attribute);
+    if (space >= 0) H5Sclose(space);
+    if (status != GTAP_OK) return gtap_h5_error(status, "cannot write attribute '%s'", name);
+    return status;
+}
+
+int gtap_h5_read_int_attr(hid_t object, const char *name, int64_t *value)
+{
+    if (H5Aexists(object, name) <= 0)
+        return gtap_set_error(GTAP_ENOTFOUND, "attribute '%s' is missing", name);
+    int status = GTAP_EFORMAT;
+    hid_t attribute = H5Aopen(object, name, H5P_DEFAULT);
+    hid_t stored_type = attribute >= 0 ? H5Aget_type(attribute) : H5I_INVALID_HID;
+    hid_t space = attribute >= 0 ? H5Aget_space(attribute) : H5I_INVALID_HID;
+    if (stored_type < 0 || space < 0) goto done;
+    if (H5Tget_class(stored_type) != H5T_INTEGER || H5Sget_simple_extent_npoints(space) != 1) goto done;
+    if (H5Aread(attribute, H5T_NATIVE_INT64, value) < 0) goto done;
+    status = GTAP_OK;
+done:
+    if (space >= 0) H5Sclose(space);
+    if (stored_type >= 0) H5Tclose(stored_type);
+    if (attribute >= 0) H5Aclose(attribute);
+    if (status != GTAP_OK) return gtap_h5_error(status, "attribute '%s' is not an integer", name);
+    return status;
+}
+
+hid_t gtap_h5_file_type(gtap_dtype dtype)
+{
+    hid_t type = H5I_INVALID_HID;
+    switch (dtype) {
+    case GTAP_FLOAT32:
+        return H5Tcopy(H5T_IEEE_F32LE);
+    case GTAP_FLOAT16:
+        /* IEEE binary16: sign bit 15, exponent bits 10-14 (bias 15), mantissa 0-9 */
+        type = H5Tcopy(H5T_IEEE_F32LE);
+        if (type < 0) return type;
+        if (H5Tset_fields(type, 15, 10, 5, 0, 10) < 0 || H5Tset_size(type, 2) < 0 ||
+            H5Tset_ebias(type, 15) < 0) {
+            H5Tclose(type);
+            return H5I_INVALID_HID;
+        }
+        return type;
+    case GTAP_BFLOAT16:
+        /* bfloat16: sign bit 15, exponent bits 7-14 (bias 127), mantissa 0-6 */
+        type = H5Tcopy(H5T_IEEE_F32LE);
+        if (type < 0) return type;
+        if (H5Tset_fields(type, 15, 7, 8, 0, 7) < 0 || H5Tset_size(type, 2) < 0 ||
+            H5Tset_ebias(type, 127) < 0) {
+            H5Tclose(type);
+            return H5I_INVALID_HID;
+        }
+        return type;
+    default:
+        return H5I_INVALID_HID;
+    }
+}
+
+size_t gtap_h5_escape_name(const char *name, char *out, size_t capacity)
+{
+    int all_dots = strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+    size_t length = 0;
+    for (const char *p = name; *p; p++) {
+        const char *piece = NULL;
+        char single[2] = {*p, '\0'};
+        if (*p == '%') piece = "%25";
+        else if (*p == '/') piece = "%2F";
+        else if (*p == '.' && all_dots) piece = "%2E";
+        else piece = single;
+        size_t piece_length = strlen(piece);
+        if (length + piece_length < capacity) memcpy(out + length, piece, piece_length);
+        length += piece_length;
+    }
+    if (length < capacity) out[length] = '\0';
+    return length;
+}

@@ -1,0 +1,15 @@
+# Compiler settings shared by every gradtap target (our code only; never
+# applied to dependencies): strict warnings as errors and the sanitizers
+# chosen with GRADTAP_SANITIZE (e.g. "address,undefined").
+function(gradtap_target_defaults target)
+  get_target_property(_type ${target} TYPE)
+  target_compile_options(${target} PRIVATE
+    $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter>)
+  if(GRADTAP_SANITIZE)
+    target_compile_options(${target} PRIVATE
+      $<$<COMPILE_LANGUAGE:C>:-fsanitize=${GRADTAP_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all>)
+    if(NOT _type STREQUAL "OBJECT_LIBRARY")
+      target_link_options(${target} PRIVATE -fsanitize=${GRADTAP_SANITIZE})
+    endif()
+  endif()
+endfunction()
