@@ -518,7 +518,8 @@ int gtap_reader_meta_key(gtap_reader *reader, size_t index, char *key, size_t ca
 int gtap_reader_refresh(gtap_reader *reader)
 {
     if (reader == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_reader_refresh: NULL reader");
-    if (!reader->swmr_read) return GTAP_OK;
+    /* Always reload the steps: cheap, and right also when the writer is in
+     * this process (HDF5 then shares one open file between both handles). */
     for (size_t i = 0; i < reader->tensor_count; i++) {
         for (int k = 0; k < GTAP_KIND_COUNT; k++) {
             if (!reader->tensors[i].kinds[k].present) continue;

@@ -1,0 +1,198 @@
+/* test_format_errors.c - bad files and bad calls: a missing file, a file that
+ * is not HDF5, HDF5 that is not gradtap, another format version, a truncated
+ * file, a tensor whose attributes disagree with its data, an unwritable
+ * path; each gives the documented status and a message naming the file, and
+ * failed calls leave what was written intact. */
+#include <hdf5.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "gradtap/format.h"
+#include "gtap_test.h"
+
+static void write_good_file(const char *path)
+{
+    gtap_writer_options options;
+    gtap_writer_options_init(&options);
+    options.truncate = 1;
+    gtap_writer *writer = NULL;
+    float v[1000];
+    for (int i = 0; i < 1000; i++) v[i] = (float)i;
+    GT_ASSERT_OK(gtap_writer_create(path, &options, &writer));
+    GT_ASSERT_OK(gtap_writer_add_tensor(writer, "w", 1000, GTAP_FLOAT32));
+    for (int s = 0; s < 20; s++) GT_ASSERT_OK(gtap_writer_write(writer, "w", GTAP_KIND_GRAD, s, v));
+    GT_ASSERT_OK(gtap_writer_close(writer));
+}
+
+static int open_status(const char *path)
+{
+    gtap_reader *reader = NULL;
+    int rc = gtap_reader_open(path, &reader);
+    gtap_reader_close(reader);
+    return rc;
+}
+
+static void assert_message_names(const char *path)
+{
+    const char *message = gtap_last_error();
+    gtap_test_assert(strstr(message, path) != NULL, 0, __LINE__, __FILE__, "message '%s' names '%s'", message, path);
+}
+
+static void test_missing_and_not_hdf5(void)
+{
+    const char *missing = gtap_test_path("missing.h5");
+    GT_ASSERT_STATUS(open_status(missing), GTAP_ENOTFOUND);
+    assert_message_names(missing);
+
+    char text_file[1024];
+    snprintf(text_file, sizeof text_file, "%s", gtap_test_path("text.h5"));
+    FILE *file = fopen(text_file, "w");
+    fputs("this is not HDF5\n", file);
+    fclose(file);
+    GT_ASSERT_STATUS(open_status(text_file), GTAP_EFORMAT);
+    assert_message_names(text_file);
+    GT_ASSERT_STATUS(open_status(gtap_test_tmpdir()), GTAP_EFORMAT);
+
+    /* appending to a non-HDF5 file fails and leaves it untouched */
+    gtap_writer_options options;
+    gtap_writer_options_init(&options);
+    options.append = 1;
+    gtap_writer *writer = NULL;
+    GT_ASSERT_STATUS(gtap_writer_create(text_file, &options, &writer), GTAP_EFORMAT);
+    char *content = gtap_test_read_file(text_file, NULL);
+    GT_ASSERT_STR_EQ(content, "this is not HDF5\n");
+    free(content);
+}
+
+static void test_hdf5_but_not_gradtap(void)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s", gtap_test_path("plain.h5"));
+    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    GT_ASSERT_FATAL(file >= 0);
+    H5Fclose(file);
+    GT_ASSERT_STATUS(open_status(path), GTAP_EFORMAT);
+    assert_message_names(path);
+}
+
+static void set_root_int(const char *path, const char *name, int64_t value)
+{
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    GT_ASSERT_FATAL(file >= 0);
+    hid_t attribute = H5Aopen(file, name, H5P_DEFAULT);
+    H5Awrite(attribute, H5T_NATIVE_INT64, &value);
+    H5Aclose(attribute);
+    H5Fclose(file);
+}
+
+static void test_other_version(void)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s", gtap_test_path("v99.h5"));
+    write_good_file(path);
+    set_root_int(path, "format_version", 99);
+    GT_ASSERT_STATUS(open_status(path), GTAP_EVERSION);
+    assert_message_names(path);
+    gtap_test_assert(strstr(gtap_last_error(), "99") != NULL, 0, __LINE__, __FILE__, "message names the version");
+    gtap_writer_options options;
+    gtap_writer_options_init(&options);
+    options.append = 1;
+    gtap_writer *writer = NULL;
+    GT_ASSERT_STATUS(gtap_writer_create(path, &options, &writer), GTAP_EVERSION);
+}
+
+static void test_truncated(void)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s", gtap_test_path("truncated.h5"));
+    write_good_file(path);
+    FILE *file = fopen(path, "rb");
+    fseek(file, 0, SEEK_END);
+    long size = ftell(file);
+    fclose(file);
+    GT_ASSERT_FATAL(truncate(path, size / 2) == 0);
+    int rc = open_status(path);
+    gtap_test_assert(rc == GTAP_EFORMAT, 0, __LINE__, __FILE__, "truncated file: status %d (%s)", rc,
+                     gtap_last_error());
+    assert_message_names(path);
+}
+
+static void test_attributes_disagree_with_data(void)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s", gtap_test_path("numel.h5"));
+    write_good_file(path);
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t group = H5Gopen2(file, "tensors/w", H5P_DEFAULT);
+    hid_t attribute = H5Aopen(group, "numel", H5P_DEFAULT);
+    int64_t wrong = 999;
+    H5Awrite(attribute, H5T_NATIVE_INT64, &wrong);
+    H5Aclose(attribute);
+    H5Gclose(group);
+    H5Fclose(file);
+    GT_ASSERT_STATUS(open_status(path), GTAP_EFORMAT);
+    gtap_test_assert(strstr(gtap_last_error(), "'w'") != NULL, 0, __LINE__, __FILE__, "names the tensor: %s",
+                     gtap_last_error());
+}
+
+static void test_bad_writer_arguments(void)
+{
+    gtap_writer_options options;
+    gtap_writer_options_init(&options);
+    gtap_writer *writer = NULL;
+    GT_ASSERT_STATUS(gtap_writer_create(gtap_test_path("no/such/dir/x.h5"), &options, &writer), GTAP_EIO);
+    options.rank = 3;
+    options.world_size = 2;
+    GT_ASSERT_STATUS(gtap_writer_create(gtap_test_path("rank.h5"), &options, &writer), GTAP_EINVAL);
+    GT_ASSERT_STATUS(gtap_writer_create(NULL, &options, &writer), GTAP_EINVAL);
+    gtap_writer_options_init(&options);
+    options.truncate = 1;
+    GT_ASSERT_OK(gtap_writer_create(gtap_test_path("args.h5"), &options, &writer));
+    GT_ASSERT_STATUS(gtap_writer_add_tensor(writer, "", 1, GTAP_FLOAT32), GTAP_EINVAL);
+    GT_ASSERT_STATUS(gtap_writer_add_tensor(writer, "x", 1, (gtap_dtype)7), GTAP_EDTYPE);
+    GT_ASSERT_STATUS(gtap_writer_add_tensor(writer, "x", UINT64_MAX, GTAP_FLOAT32), GTAP_EOVERFLOW);
+    GT_ASSERT_OK(gtap_writer_close(writer));
+    GT_ASSERT_OK(gtap_writer_close(NULL));
+    gtap_reader_close(NULL);
+}
+
+static void test_failed_append_keeps_data(void)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s", gtap_test_path("keep.h5"));
+    write_good_file(path);
+    gtap_writer_options options;
+    gtap_writer_options_init(&options);
+    options.append = 1;
+    gtap_writer *writer = NULL;
+    float v[1000] = {0};
+    GT_ASSERT_OK(gtap_writer_create(path, &options, &writer));
+    GT_ASSERT_STATUS(gtap_writer_add_tensor(writer, "w", 10, GTAP_FLOAT32), GTAP_EEXIST);
+    GT_ASSERT_STATUS(gtap_writer_write(writer, "w", GTAP_KIND_GRAD, 3, v), GTAP_EINVAL);
+    GT_ASSERT_OK(gtap_writer_close(writer));
+    gtap_reader *reader = NULL;
+    GT_ASSERT_OK(gtap_reader_open(path, &reader));
+    size_t count = 0;
+    GT_ASSERT_OK(gtap_reader_steps(reader, 0, GTAP_KIND_GRAD, NULL, 0, &count));
+    GT_ASSERT_INT_EQ(count, 20);
+    float out[1000];
+    GT_ASSERT_OK(gtap_reader_read(reader, 0, GTAP_KIND_GRAD, 19, out));
+    GT_ASSERT_NEAR(out[999], 999, 0, 0);
+    gtap_reader_close(reader);
+}
+
+int main(int argc, char **argv)
+{
+    CU_TestInfo tests[] = {
+        {"missing file, not HDF5, a directory", test_missing_and_not_hdf5},
+        {"HDF5 but not a gradtap file", test_hdf5_but_not_gradtap},
+        {"another format version", test_other_version},
+        {"truncated file", test_truncated},
+        {"numel attribute disagrees with data", test_attributes_disagree_with_data},
+        {"bad writer arguments", test_bad_writer_arguments},
+        {"failed calls keep what was written", test_failed_append_keeps_data},
+        CU_TEST_INFO_NULL,
+    };
+    CU_SuiteInfo suites[] = {{"format_errors", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
+    return gtap_test_run(argc, argv, suites);
+}
