@@ -1,0 +1,355 @@
+/* tail_energy.c - exact tail energies T_k and head energies H_k of top-k for
+ * many k at once, in O(d), by a two-level radix histogram of the bit
+ * patterns of |u| (ALGORITHMS.md section 1; contract in gradtap/tail.h).
+ *
+ * Level 1 (pass 1): key = top 16 of the 31 magnitude bits; per key a count
+ * and a double sum of u_i^2. Level 2 (pass 2): only for the boundary buckets
+ * of the requested k, a count per low-15-bit pattern; such a bin holds a
+ * single exact value v, so its energy is count * v^2 with no estimation. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tail_internal.h"
+
+#define BUCKET_COUNT 65536u /* 2^16 level-1 buckets */
+#define SUB_BITS 15u
+#define SUB_COUNT 32768u /* 2^15 exact values per bucket */
+#define SUB_MASK (SUB_COUNT - 1u)
+#define FINITE_LIMIT 0x7f800000u /* |bits| >= this: Inf or NaN */
+
+enum { PHASE_FEED = 0, PHASE_REFINE = 1 };
+
+/* What the plan knows about one requested k. */
+typedef struct k_plan {
+    uint64_t k, k_effective;
+    int32_t slot;        /* boundary slot, -1 when no refinement applies */
+    uint64_t take;       /* how many of the boundary bucket belong to the top-k */
+    double head_above;   /* energy of the buckets above the boundary one */
+    double tail_below;   /* energy of the buckets below it */
+} k_plan;
+
+struct gtap_tail {
+    int phase;
+    uint64_t *counts;     /* BUCKET_COUNT */
+    double *sums;         /* BUCKET_COUNT */
+    gtap_moments moments;
+    /* the plan */
+    size_t k_count;
+    k_plan *plans;
+    size_t slot_count;
+    uint32_t *slot_bucket; /* slot -> level-1 bucket */
+    int32_t *bucket_slot;  /* bucket -> slot, or -1 (BUCKET_COUNT) */
+    uint64_t *sub;         /* slot_count * SUB_COUNT level-2 counts */
+};
+
+static uint32_t magnitude_bits(float value)
+{
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    return bits & 0x7fffffffu;
+}
+
+static double value_of_bits(uint32_t bits)
+{
+    float value;
+    memcpy(&value, &bits, sizeof value);
+    return (double)value;
+}
+
+static void drop_plan(gtap_tail *t)
+{
+    free(t->plans);
+    free(t->slot_bucket);
+    free(t->bucket_slot);
+    free(t->sub);
+    t->plans = NULL;
+    t->slot_bucket = NULL;
+    t->bucket_slot = NULL;
+    t->sub = NULL;
+    t->k_count = 0;
+    t->slot_count = 0;
+}
+
+int gtap_tail_create(gtap_tail **tail)
+{
+    if (tail == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_tail_create: NULL output");
+    *tail = NULL;
+    gtap_tail *t = calloc(1, sizeof *t);
+    if (t == NULL) return gtap_set_error(GTAP_ENOMEM, "tail energy: out of memory");
+    t->counts = calloc(BUCKET_COUNT, sizeof *t->counts);
+    t->sums = calloc(BUCKET_COUNT, sizeof *t->sums);
+    if (t->counts == NULL || t->sums == NULL) {
+        gtap_tail_free(t);
+        return gtap_set_error(GTAP_ENOMEM, "tail energy: out of memory for the histogram (1 MiB)");
+    }
+    gtap_moments_init(&t->moments);
+    *tail = t;
+    return GTAP_OK;
+}
+
+void gtap_tail_free(gtap_tail *t)
+{
+    if (t == NULL) return;
+    drop_plan(t);
+    free(t->counts);
+    free(t->sums);
+    free(t);
+}
+
+void gtap_tail_reset(gtap_tail *t)
+{
+    if (t == NULL) return;
+    drop_plan(t);
+    memset(t->counts, 0, BUCKET_COUNT * sizeof *t->counts);
+    memset(t->sums, 0, BUCKET_COUNT * sizeof *t->sums);
+    gtap_moments_init(&t->moments);
+    t->phase = PHASE_FEED;
+}
+
+/* Pass 1 over one block: histogram of the finite values, then moments. */
+static void feed_block(gtap_tail *t, const float *u, size_t n)
+{
+    uint64_t *counts = t->counts;
+    double *sums = t->sums;
+    int nonfinite = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits = magnitude_bits(u[i]);
+        if (bits >= FINITE_LIMIT) {
+            nonfinite = 1;
+            continue;
+        }
+        uint32_t key = bits >> SUB_BITS;
+        double x = (double)u[i];
+        counts[key]++;
+        sums[key] += x * x;
+    }
+    gtap_tail_moments_block(&t->moments, u, n, nonfinite);
+}
+
+int gtap_tail_feed(gtap_tail *t, const float *u, uint64_t n)
+{
+    if (t == NULL || (u == NULL && n > 0)) return gtap_set_error(GTAP_EINVAL, "gtap_tail_feed: NULL argument");
+    if (t->phase != PHASE_FEED) return gtap_set_error(GTAP_ESTATE, "gtap_tail_feed: already planned (pass 1 is over)");
+    for (uint64_t done = 0; done < n;) {
+        uint64_t left = n - done;
+        size_t block = left < GTAP_TAIL_BLOCK ? (size_t)left : GTAP_TAIL_BLOCK;
+        feed_block(t, u + done, block);
+        done += block;
+    }
+    return GTAP_OK;
+}
+
+static int same_plan(const gtap_tail *a, const gtap_tail *b)
+{
+    return a->slot_count == b->slot_count &&
+           (a->slot_count == 0 || memcmp(a->slot_bucket, b->slot_bucket, a->slot_count * sizeof *a->slot_bucket) == 0);
+}
+
+int gtap_tail_merge(gtap_tail *into, const gtap_tail *from)
+{
+    if (into == NULL || from == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_tail_merge: NULL argument");
+    if (into->phase != from->phase) return gtap_set_error(GTAP_ESTATE, "gtap_tail_merge: accumulators in different passes");
+    if (into->phase == PHASE_FEED) {
+        for (uint32_t b = 0; b < BUCKET_COUNT; b++) {
+            into->counts[b] += from->counts[b];
+            into->sums[b] += from->sums[b];
+        }
+        return gtap_moments_merge(&into->moments, &from->moments);
+    }
+    if (!same_plan(into, from)) return gtap_set_error(GTAP_ESTATE, "gtap_tail_merge: accumulators planned differently");
+    uint64_t total = (uint64_t)into->slot_count * SUB_COUNT;
+    for (uint64_t i = 0; i < total; i++) into->sub[i] += from->sub[i];
+    return GTAP_OK;
+}
+
+/* Boundary bucket of k: the b with above[b] < k <= above[b] + counts[b],
+ * where above[b] counts the values in buckets > b. above[] does not
+ * increase with b, so this is the lowest b with above[b] < k. */
+static uint32_t find_boundary(const uint64_t *above, uint64_t k)
+{
+    uint32_t lo = 0, hi = BUCKET_COUNT - 1; /* invariant: answer in [lo, hi] */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (above[mid] < k) hi = mid;
+        else lo = mid + 1;
+    }
+    return lo;
+}
+
+static int allocate_plan(gtap_tail *t, size_t k_count)
+{
+    t->plans = calloc(k_count ? k_count : 1, sizeof *t->plans);
+    t->slot_bucket = calloc(k_count ? k_count : 1, sizeof *t->slot_bucket);
+    t->bucket_slot = malloc(BUCKET_COUNT * sizeof *t->bucket_slot);
+    if (t->plans == NULL || t->slot_bucket == NULL || t->bucket_slot == NULL) return GTAP_ENOMEM;
+    for (uint32_t b = 0; b < BUCKET_COUNT; b++) t->bucket_slot[b] = -1;
+    t->k_count = k_count;
+    return GTAP_OK;
+}
+
+static int allocate_sub(gtap_tail *t)
+{
+    if (t->slot_count == 0) return GTAP_OK;
+    if (t->slot_count > SIZE_MAX / SUB_COUNT / sizeof *t->sub) return GTAP_ENOMEM;
+    t->sub = calloc(t->slot_count * SUB_COUNT, sizeof *t->sub);
+    return t->sub ? GTAP_OK : GTAP_ENOMEM;
+}
+
+int gtap_tail_plan(gtap_tail *t, const uint64_t *ks, size_t nk, int *refine)
+{
+    if (t == NULL || refine == NULL || (ks == NULL && nk > 0))
+        return gtap_set_error(GTAP_EINVAL, "gtap_tail_plan: NULL argument");
+    if (t->phase != PHASE_FEED) return gtap_set_error(GTAP_ESTATE, "gtap_tail_plan: already planned");
+    *refine = 0;
+    uint64_t *above = malloc(BUCKET_COUNT * sizeof *above);
+    double *head = malloc(BUCKET_COUNT * sizeof *head), *tail = malloc(BUCKET_COUNT * sizeof *tail);
+    int rc = GTAP_ENOMEM;
+    if (above == NULL || head == NULL || tail == NULL || allocate_plan(t, nk) < 0) goto done;
+    /* above[b], head[b]: count and energy of the buckets > b, summed from
+     * the top down; tail[b]: energy of the buckets < b, from the bottom up. */
+    uint64_t count_sum = 0;
+    double energy = 0.0;
+    for (uint32_t b = BUCKET_COUNT; b-- > 0;) {
+        above[b] = count_sum;
+        head[b] = energy;
+        count_sum += t->counts[b];
+        energy += t->sums[b];
+    }
+    energy = 0.0;
+    for (uint32_t b = 0; b < BUCKET_COUNT; b++) {
+        tail[b] = energy;
+        energy += t->sums[b];
+    }
+    uint64_t finite = count_sum;
+    for (size_t i = 0; i < nk; i++) {
+        k_plan *p = &t->plans[i];
+        p->k = ks[i];
+        p->k_effective = ks[i] < finite ? ks[i] : finite;
+        p->slot = -1;
+        if (p->k_effective == 0) continue;
+        uint32_t b = find_boundary(above, p->k_effective);
+        if (t->bucket_slot[b] < 0) {
+            t->bucket_slot[b] = (int32_t)t->slot_count;
+            t->slot_bucket[t->slot_count++] = b;
+        }
+        p->slot = t->bucket_slot[b];
+        p->take = p->k_effective - above[b];
+        p->head_above = head[b];
+        p->tail_below = tail[b];
+    }
+    if (allocate_sub(t) < 0) goto done;
+    t->phase = PHASE_REFINE;
+    *refine = t->slot_count > 0;
+    rc = GTAP_OK;
+done:
+    free(above);
+    free(head);
+    free(tail);
+    if (rc < 0) {
+        drop_plan(t);
+        return gtap_set_error(rc, "tail energy: out of memory planning %zu values of k", nk);
+    }
+    return GTAP_OK;
+}
+
+int gtap_tail_adopt_plan(gtap_tail *t, const gtap_tail *planned)
+{
+    if (t == NULL || planned == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_tail_adopt_plan: NULL argument");
+    if (planned->phase != PHASE_REFINE) return gtap_set_error(GTAP_ESTATE, "gtap_tail_adopt_plan: the source is not planned");
+    if (t == planned) return GTAP_OK;
+    gtap_tail_reset(t);
+    if (allocate_plan(t, planned->k_count) < 0) goto oom;
+    if (planned->k_count) memcpy(t->plans, planned->plans, planned->k_count * sizeof *t->plans);
+    t->slot_count = planned->slot_count;
+    if (planned->slot_count)
+        memcpy(t->slot_bucket, planned->slot_bucket, planned->slot_count * sizeof *t->slot_bucket);
+    memcpy(t->bucket_slot, planned->bucket_slot, BUCKET_COUNT * sizeof *t->bucket_slot);
+    if (allocate_sub(t) < 0) goto oom;
+    t->phase = PHASE_REFINE;
+    return GTAP_OK;
+oom:
+    drop_plan(t);
+    return gtap_set_error(GTAP_ENOMEM, "tail energy: out of memory copying a plan");
+}
+
+int gtap_tail_refine(gtap_tail *t, const float *u, uint64_t n)
+{
+    if (t == NULL || (u == NULL && n > 0)) return gtap_set_error(GTAP_EINVAL, "gtap_tail_refine: NULL argument");
+    if (t->phase != PHASE_REFINE) return gtap_set_error(GTAP_ESTATE, "gtap_tail_refine: not planned yet");
+    if (t->slot_count == 0) return GTAP_OK;
+    const int32_t *bucket_slot = t->bucket_slot;
+    uint64_t *sub = t->sub;
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t bits = magnitude_bits(u[i]);
+        if (bits >= FINITE_LIMIT) continue;
+        int32_t slot = bucket_slot[bits >> SUB_BITS];
+        if (slot >= 0) sub[(size_t)slot * SUB_COUNT + (bits & SUB_MASK)]++;
+    }
+    return GTAP_OK;
+}
+
+/* Energy of the `take` largest (from_top) or smallest values of a bucket
+ * from its level-2 counts; *edge receives the last value taken and *ties
+ * its multiplicity. */
+static double partial_energy(const uint64_t *sub, uint32_t bucket, uint64_t take, int from_top, double *edge,
+                             uint64_t *ties)
+{
+    double energy = 0.0;
+    for (uint32_t step = 0; step < SUB_COUNT && take > 0; step++) {
+        uint32_t j = from_top ? SUB_COUNT - 1 - step : step;
+        uint64_t c = sub[j];
+        if (c == 0) continue;
+        double v = value_of_bits((bucket << SUB_BITS) | j);
+        uint64_t used = c < take ? c : take;
+        energy += (double)used * (v * v);
+        take -= used;
+        if (edge) *edge = v;
+        if (ties) *ties = c;
+    }
+    return energy;
+}
+
+int gtap_tail_finish(gtap_tail *t, gtap_tail_result *results)
+{
+    if (t == NULL || (results == NULL && t->k_count > 0)) return gtap_set_error(GTAP_EINVAL, "gtap_tail_finish: NULL argument");
+    if (t->phase != PHASE_REFINE) return gtap_set_error(GTAP_ESTATE, "gtap_tail_finish: not planned yet");
+    for (size_t s = 0; s < t->slot_count; s++) {
+        uint64_t seen = 0;
+        const uint64_t *sub = t->sub + s * SUB_COUNT;
+        for (uint32_t j = 0; j < SUB_COUNT; j++) seen += sub[j];
+        uint32_t b = t->slot_bucket[s];
+        if (seen != t->counts[b])
+            return gtap_set_error(GTAP_EFORMAT,
+                                  "tail energy: pass 2 saw %llu values in bucket %u, pass 1 saw %llu "
+                                  "(the two passes did not read the same data)",
+                                  (unsigned long long)seen, b, (unsigned long long)t->counts[b]);
+    }
+    double norm2 = 0.0;
+    for (uint32_t b = 0; b < BUCKET_COUNT; b++) norm2 += t->sums[b];
+    for (size_t i = 0; i < t->k_count; i++) {
+        const k_plan *p = &t->plans[i];
+        gtap_tail_result *r = &results[i];
+        r->k = p->k;
+        r->k_effective = p->k_effective;
+        if (p->slot < 0) {
+            r->head2 = 0.0;
+            r->tail2 = norm2;
+            r->threshold = NAN;
+            r->threshold_ties = 0;
+            continue;
+        }
+        const uint64_t *sub = t->sub + (size_t)p->slot * SUB_COUNT;
+        uint32_t b = t->slot_bucket[p->slot];
+        r->head2 = p->head_above + partial_energy(sub, b, p->take, 1, &r->threshold, &r->threshold_ties);
+        r->tail2 = p->tail_below + partial_energy(sub, b, t->counts[b] - p->take, 0, NULL, NULL);
+    }
+    return GTAP_OK;
+}
+
+int gtap_tail_moments(const gtap_tail *t, gtap_moments *moments)
+{
+    if (t == NULL || moments == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_tail_moments: NULL argument");
+    *moments = t->moments;
+    return GTAP_OK;
+}

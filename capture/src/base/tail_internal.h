@@ -1,0 +1,19 @@
+/* tail_internal.h - what the files of the tail-energy kernel share inside
+ * gradtap_base (private; the public contract is gradtap/tail.h). */
+#ifndef GRADTAP_TAIL_INTERNAL_H
+#define GRADTAP_TAIL_INTERNAL_H
+
+#include <stddef.h>
+
+#include "gradtap/tail.h"
+
+/* Coordinates per block: the moments of a block are taken in one cache-hot
+ * loop and merged into the running moments (ALGORITHMS.md section 1). */
+#define GTAP_TAIL_BLOCK 2048
+
+/* Add n <= GTAP_TAIL_BLOCK coordinates to `moments`. `has_nonfinite` 0
+ * promises that all n are finite (fast loop); 1 takes the checking loop
+ * that also counts NaN and +-Inf. */
+void gtap_tail_moments_block(gtap_moments *moments, const float *u, size_t n, int has_nonfinite);
+
+#endif

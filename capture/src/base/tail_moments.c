@@ -1,0 +1,201 @@
+/* tail_moments.c - counts and central moments of a vector, accumulated per
+ * block and merged pairwise (Pebay 2008), so that no sum of powers is
+ * formed around a far-away origin. Used by the tail-energy kernel
+ * (tail_energy.c) in its first pass; public part in gradtap/tail.h. */
+#include <math.h>
+#include <string.h>
+
+#include "tail_internal.h"
+
+void gtap_moments_init(gtap_moments *moments)
+{
+    if (moments == NULL) return;
+    memset(moments, 0, sizeof *moments);
+    moments->min = NAN;
+    moments->max = NAN;
+    moments->mean = NAN;
+}
+
+/* Central moments of part b merged into part a; counts add. */
+static void merge_central(gtap_moments *a, uint64_t nb_count, double mean_b, double m2_b, double m3_b, double m4_b)
+{
+    if (nb_count == 0) return;
+    if (a->finite == 0) {
+        a->finite = nb_count;
+        a->mean = mean_b;
+        a->m2 = m2_b;
+        a->m3 = m3_b;
+        a->m4 = m4_b;
+        return;
+    }
+    double na = (double)a->finite, nb = (double)nb_count, n = na + nb;
+    double delta = mean_b - a->mean, dn = delta / n, dn2 = dn * dn;
+    double m2 = a->m2 + m2_b + delta * dn * na * nb;
+    double m3 = a->m3 + m3_b + dn2 * delta * na * nb * (na - nb) + 3.0 * dn * (na * m2_b - nb * a->m2);
+    double m4 = a->m4 + m4_b + dn2 * dn * delta * na * nb * (na * na - na * nb + nb * nb) +
+                6.0 * dn2 * (na * na * m2_b + nb * nb * a->m2) + 4.0 * dn * (na * m3_b - nb * a->m3);
+    a->mean += dn * nb;
+    a->m2 = m2;
+    a->m3 = m3;
+    a->m4 = m4;
+    a->finite += nb_count;
+}
+
+static void merge_extremes(gtap_moments *into, double lo, double hi)
+{
+    if (isnan(into->min) || lo < into->min) into->min = lo;
+    if (isnan(into->max) || hi > into->max) into->max = hi;
+}
+
+int gtap_moments_merge(gtap_moments *into, const gtap_moments *from)
+{
+    if (into == NULL || from == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_moments_merge: NULL argument");
+    into->count += from->count;
+    into->nan_count += from->nan_count;
+    into->posinf_count += from->posinf_count;
+    into->neginf_count += from->neginf_count;
+    into->zero_count += from->zero_count;
+    into->norm2 += from->norm2;
+    into->abs_sum += from->abs_sum;
+    if (from->finite > 0) merge_extremes(into, from->min, from->max);
+    merge_central(into, from->finite, from->mean, from->m2, from->m3, from->m4);
+    return GTAP_OK;
+}
+
+/* Power sums of (x - shift) over a block, turned into central moments. */
+typedef struct block_sums {
+    uint64_t n, zeros;
+    double s1, s2, s3, s4, norm2, abs_sum, lo, hi;
+} block_sums;
+
+static void sums_fast(const float *u, size_t n, double shift, block_sums *b)
+{
+    /* Four independent lanes so the compiler can keep the sums in vector
+     * registers; all n values are finite here. */
+    double s1[4] = {0}, s2[4] = {0}, s3[4] = {0}, s4[4] = {0}, q[4] = {0}, a[4] = {0};
+    double lo[4] = {INFINITY, INFINITY, INFINITY, INFINITY}, hi[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    uint64_t z[4] = {0};
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        for (int j = 0; j < 4; j++) {
+            double x = (double)u[i + j], d = x - shift, d2 = d * d;
+            s1[j] += d;
+            s2[j] += d2;
+            s3[j] += d2 * d;
+            s4[j] += d2 * d2;
+            q[j] += x * x;
+            a[j] += fabs(x);
+            lo[j] = x < lo[j] ? x : lo[j];
+            hi[j] = x > hi[j] ? x : hi[j];
+            z[j] += (x == 0.0);
+        }
+    }
+    for (; i < n; i++) {
+        double x = (double)u[i], d = x - shift, d2 = d * d;
+        s1[0] += d;
+        s2[0] += d2;
+        s3[0] += d2 * d;
+        s4[0] += d2 * d2;
+        q[0] += x * x;
+        a[0] += fabs(x);
+        lo[0] = x < lo[0] ? x : lo[0];
+        hi[0] = x > hi[0] ? x : hi[0];
+        z[0] += (x == 0.0);
+    }
+    b->n = n;
+    b->zeros = z[0] + z[1] + z[2] + z[3];
+    b->s1 = (s1[0] + s1[1]) + (s1[2] + s1[3]);
+    b->s2 = (s2[0] + s2[1]) + (s2[2] + s2[3]);
+    b->s3 = (s3[0] + s3[1]) + (s3[2] + s3[3]);
+    b->s4 = (s4[0] + s4[1]) + (s4[2] + s4[3]);
+    b->norm2 = (q[0] + q[1]) + (q[2] + q[3]);
+    b->abs_sum = (a[0] + a[1]) + (a[2] + a[3]);
+    b->lo = fmin(fmin(lo[0], lo[1]), fmin(lo[2], lo[3]));
+    b->hi = fmax(fmax(hi[0], hi[1]), fmax(hi[2], hi[3]));
+}
+
+static void sums_checked(gtap_moments *m, const float *u, size_t n, double shift, block_sums *b)
+{
+    memset(b, 0, sizeof *b);
+    b->lo = INFINITY;
+    b->hi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        float f = u[i];
+        if (isnan(f)) {
+            m->nan_count++;
+            continue;
+        }
+        if (isinf(f)) {
+            if (f > 0) m->posinf_count++;
+            else m->neginf_count++;
+            continue;
+        }
+        double x = (double)f, d = x - shift, d2 = d * d;
+        b->n++;
+        b->s1 += d;
+        b->s2 += d2;
+        b->s3 += d2 * d;
+        b->s4 += d2 * d2;
+        b->norm2 += x * x;
+        b->abs_sum += fabs(x);
+        b->lo = x < b->lo ? x : b->lo;
+        b->hi = x > b->hi ? x : b->hi;
+        b->zeros += (x == 0.0);
+    }
+}
+
+void gtap_tail_moments_block(gtap_moments *m, const float *u, size_t n, int has_nonfinite)
+{
+    if (n == 0) return;
+    m->count += n;
+    /* Shift: the running mean, or the block's first finite value. */
+    double shift = 0.0;
+    if (m->finite > 0) {
+        shift = m->mean;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            if (isfinite(u[i])) {
+                shift = (double)u[i];
+                break;
+            }
+        }
+    }
+    block_sums b;
+    if (has_nonfinite) sums_checked(m, u, n, shift, &b);
+    else sums_fast(u, n, shift, &b);
+    if (b.n == 0) return;
+    double nb = (double)b.n, delta = b.s1 / nb;
+    double m2 = b.s2 - nb * delta * delta;
+    double m3 = b.s3 - 3.0 * delta * b.s2 + 2.0 * nb * delta * delta * delta;
+    double m4 = b.s4 - 4.0 * delta * b.s3 + 6.0 * delta * delta * b.s2 - 3.0 * nb * delta * delta * delta * delta;
+    m->zero_count += b.zeros;
+    m->norm2 += b.norm2;
+    m->abs_sum += b.abs_sum;
+    merge_extremes(m, b.lo, b.hi);
+    merge_central(m, b.n, shift + delta, m2 > 0 ? m2 : 0.0, m3, m4 > 0 ? m4 : 0.0);
+}
+
+double gtap_moments_variance(const gtap_moments *m, int ddof)
+{
+    if (m == NULL || ddof < 0 || m->finite <= (uint64_t)ddof) return NAN;
+    return m->m2 / (double)(m->finite - (uint64_t)ddof);
+}
+
+double gtap_moments_skewness(const gtap_moments *m)
+{
+    if (m == NULL || m->finite < 2 || !(m->m2 > 0)) return NAN;
+    double n = (double)m->finite, var = m->m2 / n;
+    return (m->m3 / n) / (var * sqrt(var));
+}
+
+double gtap_moments_excess_kurtosis(const gtap_moments *m)
+{
+    if (m == NULL || m->finite < 2 || !(m->m2 > 0)) return NAN;
+    double n = (double)m->finite, var = m->m2 / n;
+    return (m->m4 / n) / (var * var) - 3.0;
+}
+
+int gtap_moments_has_nonfinite(const gtap_moments *m)
+{
+    return m != NULL && (m->nan_count + m->posinf_count + m->neginf_count) > 0;
+}
