@@ -1,0 +1,40 @@
+/* sample.c - the deterministic stride subsample used by the slow fits on
+ * very large vectors, and k from a density (ALGORITHMS.md section 1). */
+#include <math.h>
+#include <stdlib.h>
+
+#include "gradtap/stats.h"
+
+int gtap_sample_stride(const float *u, uint64_t d, uint64_t max, float **sample, uint64_t *count, uint64_t *stride)
+{
+    if ((u == NULL && d > 0) || sample == NULL || count == NULL || stride == NULL || max == 0)
+        return gtap_set_error(GTAP_EINVAL, "gtap_sample_stride: invalid argument");
+    *sample = NULL;
+    *count = 0;
+    *stride = 1;
+    uint64_t finite = 0;
+    for (uint64_t i = 0; i < d; i++) finite += isfinite(u[i]) ? 1 : 0;
+    uint64_t s = finite <= max ? 1 : (finite + max - 1) / max;
+    uint64_t want = (finite + s - 1) / s;
+    if (want > SIZE_MAX / sizeof(float)) return gtap_set_error(GTAP_EOVERFLOW, "subsample of %llu values", (unsigned long long)want);
+    float *out = malloc((size_t)(want ? want : 1) * sizeof *out);
+    if (out == NULL) return gtap_set_error(GTAP_ENOMEM, "out of memory for a sample of %llu values", (unsigned long long)want);
+    uint64_t seen = 0, n = 0;
+    for (uint64_t i = 0; i < d && n < want; i++) {
+        if (!isfinite(u[i])) continue;
+        if (seen++ % s == 0) out[n++] = u[i];
+    }
+    *sample = out;
+    *count = n;
+    *stride = s;
+    return GTAP_OK;
+}
+
+uint64_t gtap_k_for_density(double rho, uint64_t d)
+{
+    if (d == 0) return 0;
+    double k = floor(rho * (double)d);
+    if (!(k >= 1.0)) return 1;
+    if (k >= (double)d) return d;
+    return (uint64_t)k;
+}

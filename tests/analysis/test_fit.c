@@ -1,0 +1,222 @@
+/* test_fit.c - statistics and fits (gradtap/fit.h, gradtap/stats.h):
+ * predicted ratios against the closed forms and worked examples of
+ * ALGORITHMS.md section 2, ML fits recovering known parameters within a
+ * few standard errors, quantile/cdf consistency, the deterministic
+ * subsample and the threaded tail energy against the single-threaded one. */
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "gradtap/fit.h"
+#include "gradtap/stats.h"
+#include "gtap_test.h"
+#include "reference.h"
+
+static void test_closed_forms(void)
+{
+    /* ALGORITHMS.md section 2 worked examples */
+    GT_ASSERT_NEAR(gtap_ratio_gauss(0.001), 0.98730, 5e-6, 0);
+    GT_ASSERT_NEAR(gtap_ratio_laplace(0.001), 0.96823, 5e-6, 0);
+    GT_ASSERT_NEAR(gtap_ratio_gauss(1.0), 0.0, 1e-12, 0);
+    GT_ASSERT(isnan(gtap_ratio_gauss(0.0)));
+    GT_ASSERT(isnan(gtap_ratio_laplace(1.5)));
+}
+
+/* The numerical path (threshold by root finding, integrals by quadrature)
+ * must reproduce the closed forms: gennorm with beta 2 is a Gaussian, with
+ * beta 1 a Laplace, and a non-zero location forces the numerical path. */
+static void test_numeric_matches_closed(void)
+{
+    const double rhos[] = {1e-5, 1e-3, 0.01, 0.1, 0.5};
+    for (size_t i = 0; i < sizeof rhos / sizeof rhos[0]; i++) {
+        double rho = rhos[i], r;
+        gtap_fit g2 = {.family = GTAP_FAMILY_GENNORM, .loc = 0.0, .scale = 3.0, .shape = 2.0};
+        GT_ASSERT_OK(gtap_fit_predicted_ratio(&g2, rho, &r));
+        GT_ASSERT_NEAR(r, gtap_ratio_gauss(rho), 1e-8, 0);
+        gtap_fit g1 = {.family = GTAP_FAMILY_GENNORM, .loc = 0.0, .scale = 0.25, .shape = 1.0};
+        GT_ASSERT_OK(gtap_fit_predicted_ratio(&g1, rho, &r));
+        GT_ASSERT_NEAR(r, gtap_ratio_laplace(rho), 1e-8, 0);
+        gtap_fit t = {.family = GTAP_FAMILY_STUDENT, .loc = 0.0, .scale = 1.0, .shape = 1e6};
+        GT_ASSERT_OK(gtap_fit_predicted_ratio(&t, rho, &r));
+        GT_ASSERT_NEAR(r, gtap_ratio_gauss(rho), 1e-4, 0);
+        /* a tiny location (1e-9 of the scale) goes the numerical way */
+        gtap_fit ga = {.family = GTAP_FAMILY_GAUSS, .loc = 1e-9, .scale = 1.0};
+        GT_ASSERT_OK(gtap_fit_predicted_ratio(&ga, rho, &r));
+        GT_ASSERT_NEAR(r, gtap_ratio_gauss(rho), 1e-8, 0);
+        gtap_fit la = {.family = GTAP_FAMILY_LAPLACE, .loc = 1e-9, .scale = 2.0};
+        GT_ASSERT_OK(gtap_fit_predicted_ratio(&la, rho, &r));
+        GT_ASSERT_NEAR(r, gtap_ratio_laplace(rho), 1e-8, 0);
+    }
+    /* a shifted Gaussian keeps more energy in the kept tail: ratio lower */
+    gtap_fit shifted = {.family = GTAP_FAMILY_GAUSS, .loc = 1.0, .scale = 1.0};
+    double r;
+    GT_ASSERT_OK(gtap_fit_predicted_ratio(&shifted, 0.01, &r));
+    GT_ASSERT(r < 1.0 && r > 0.0);
+    /* Student-t with nu <= 2: infinite second moment, ratio undefined */
+    gtap_fit heavy = {.family = GTAP_FAMILY_STUDENT, .loc = 0.0, .scale = 1.0, .shape = 1.5};
+    GT_ASSERT_OK(gtap_fit_predicted_ratio(&heavy, 0.01, &r));
+    GT_ASSERT(isnan(r));
+    GT_ASSERT_STATUS(gtap_fit_predicted_ratio(&heavy, 0.0, &r), GTAP_EINVAL);
+}
+
+static void test_quantile_cdf(void)
+{
+    gtap_fit fits[] = {
+        {.family = GTAP_FAMILY_GAUSS, .loc = 0.5, .scale = 2.0},
+        {.family = GTAP_FAMILY_LAPLACE, .loc = -1.0, .scale = 0.3},
+        {.family = GTAP_FAMILY_STUDENT, .loc = 0.0, .scale = 1.5, .shape = 3.0},
+        {.family = GTAP_FAMILY_GENNORM, .loc = 2.0, .scale = 1.0, .shape = 0.7},
+    };
+    const double ps[] = {1e-6, 0.01, 0.3, 0.5, 0.77, 0.999};
+    for (size_t f = 0; f < 4; f++) {
+        for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) {
+            double x = gtap_fit_quantile(&fits[f], ps[i]);
+            GT_ASSERT_NEAR(gtap_fit_cdf(&fits[f], x), ps[i], 1e-12, 1e-7);
+        }
+        /* the density integrates to the cdf difference (midpoint rule) */
+        double a = gtap_fit_quantile(&fits[f], 0.2), b = gtap_fit_quantile(&fits[f], 0.4), sum = 0;
+        for (int j = 0; j < 10000; j++) sum += gtap_fit_pdf(&fits[f], a + (b - a) * (j + 0.5) / 10000);
+        GT_ASSERT_NEAR(sum * (b - a) / 10000, 0.2, 1e-6, 0);
+    }
+}
+
+static float *draw(gsl_rng *rng, gtap_family family, double loc, double scale, double shape, size_t n)
+{
+    float *x = malloc(n * sizeof *x);
+    for (size_t i = 0; i < n; i++) {
+        double z;
+        switch (family) {
+        case GTAP_FAMILY_GAUSS: z = gsl_ran_ugaussian(rng); break;
+        case GTAP_FAMILY_LAPLACE: z = gsl_ran_laplace(rng, 1.0); break;
+        case GTAP_FAMILY_STUDENT: z = gsl_ran_tdist(rng, shape); break;
+        default: {
+            double w = pow(gsl_ran_gamma(rng, 1.0 / shape, 1.0), 1.0 / shape);
+            z = gsl_rng_uniform(rng) < 0.5 ? -w : w;
+        }
+        }
+        x[i] = (float)(loc + scale * z);
+    }
+    return x;
+}
+
+/* |estimate - truth| <= 4 standard errors */
+#define GT_ASSERT_WITHIN_SE(estimate, se, truth)                                                         \
+    do {                                                                                                 \
+        GT_ASSERT(isfinite(se) && (se) > 0);                                                             \
+        GT_ASSERT_NEAR(estimate, truth, 4.0 * (se), 0);                                                  \
+    } while (0)
+
+static void test_recovery(void)
+{
+    uint64_t seed = gtap_test_seed("fit recovery");
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, (unsigned long)seed);
+    const size_t n = 20000;
+    struct {
+        gtap_family family;
+        double loc, scale, shape;
+    } cases[] = {
+        {GTAP_FAMILY_GAUSS, 0.3, 2.0, NAN},
+        {GTAP_FAMILY_LAPLACE, -1.0, 0.5, NAN},
+        {GTAP_FAMILY_STUDENT, 0.1, 1.0, 4.0},
+        {GTAP_FAMILY_GENNORM, 0.0, 1.0, 1.5},
+    };
+    for (size_t c = 0; c < 4; c++) {
+        float *x = draw(rng, cases[c].family, cases[c].loc, cases[c].scale, cases[c].shape, n);
+        gtap_fit fits[GTAP_FAMILY_COUNT];
+        gtap_family best;
+        GT_ASSERT_OK(gtap_fit_all(x, n, fits, &best));
+        gtap_fit *f = &fits[cases[c].family];
+        printf(" [%s: loc %.4g+-%.2g scale %.4g+-%.2g shape %.4g+-%.2g ks %.3g best %s]", gtap_family_name(f->family),
+               f->loc, f->loc_se, f->scale, f->scale_se, f->shape, f->shape_se, f->ks, gtap_family_name(best));
+        GT_ASSERT(f->converged);
+        GT_ASSERT_INT_EQ(f->n, n);
+        GT_ASSERT_WITHIN_SE(f->loc, f->loc_se, cases[c].loc);
+        GT_ASSERT_WITHIN_SE(f->scale, f->scale_se, cases[c].scale);
+        if (!isnan(cases[c].shape)) GT_ASSERT_WITHIN_SE(f->shape, f->shape_se, cases[c].shape);
+        GT_ASSERT(f->ks < 0.02);
+        GT_ASSERT_NEAR(f->aic, 2.0 * (isnan(cases[c].shape) ? 2 : 3) - 2.0 * f->loglik, 1e-9, 1e-12);
+        /* the generating family (or the 3-parameter family containing it) wins */
+        int ok = best == cases[c].family || (best == GTAP_FAMILY_GENNORM && c < 2) ||
+                 (best == GTAP_FAMILY_STUDENT && c == 0);
+        GT_ASSERT(ok);
+        if (c == 1) GT_ASSERT(fits[GTAP_FAMILY_GAUSS].ks > 2.0 * f->ks);
+        free(x);
+    }
+    gsl_rng_free(rng);
+}
+
+static void test_fit_errors(void)
+{
+    float x[3] = {1.0f, NAN, 2.0f};
+    gtap_fit f;
+    GT_ASSERT_STATUS(gtap_fit_family(x, 3, GTAP_FAMILY_GAUSS, &f), GTAP_ENONFINITE);
+    GT_ASSERT_STATUS(gtap_fit_family(x, 1, GTAP_FAMILY_GAUSS, &f), GTAP_EINVAL);
+    GT_ASSERT_STATUS(gtap_fit_family(x, 3, (gtap_family)7, &f), GTAP_EINVAL);
+    float same[4] = {2, 2, 2, 2};
+    GT_ASSERT_OK(gtap_fit_family(same, 4, GTAP_FAMILY_STUDENT, &f));
+    GT_ASSERT_NEAR(f.scale, 0.0, 0, 0);
+    GT_ASSERT(!f.converged);
+}
+
+static void test_sample_and_k(void)
+{
+    float u[10] = {0, 1, NAN, 3, 4, 5, INFINITY, 7, 8, 9};
+    float *s = NULL;
+    uint64_t n, stride;
+    GT_ASSERT_OK(gtap_sample_stride(u, 10, 3, &s, &n, &stride));
+    GT_ASSERT_U64_EQ(stride, 3); /* 8 finite values, at most 3 -> every 3rd */
+    GT_ASSERT_U64_EQ(n, 3);
+    GT_ASSERT_NEAR(s[0], 0, 0, 0);
+    GT_ASSERT_NEAR(s[1], 4, 0, 0);
+    GT_ASSERT_NEAR(s[2], 8, 0, 0);
+    free(s);
+    GT_ASSERT_OK(gtap_sample_stride(u, 10, 100, &s, &n, &stride));
+    GT_ASSERT_U64_EQ(n, 8);
+    GT_ASSERT_U64_EQ(stride, 1);
+    free(s);
+    GT_ASSERT_U64_EQ(gtap_k_for_density(0.001, 999), 1);
+    GT_ASSERT_U64_EQ(gtap_k_for_density(0.01, 1000), 10);
+    GT_ASSERT_U64_EQ(gtap_k_for_density(1.0, 7), 7);
+    GT_ASSERT_U64_EQ(gtap_k_for_density(0.5, 0), 0);
+}
+
+static void test_threads(void)
+{
+    size_t d = (size_t)3 << 20;
+    float *u = malloc(d * sizeof *u);
+    uint64_t state = gtap_test_seed("tail threads");
+    ref_fill(u, d, "student3", &state);
+    u[12345] = NAN;
+    uint64_t ks[] = {1, 3145, 31457, 314572, 3145728};
+    gtap_tail_result one[5], two[5];
+    gtap_moments m1, m2;
+    GT_ASSERT_OK(gtap_tail_energy(u, d, ks, 5, one, &m1));
+    GT_ASSERT_OK(gtap_tail_energy_threads(u, d, ks, 5, two, &m2, 3));
+    for (int i = 0; i < 5; i++) {
+        GT_ASSERT_NEAR(two[i].tail2, one[i].tail2, 0, 1e-12);
+        GT_ASSERT_NEAR(two[i].head2, one[i].head2, 0, 1e-12);
+        GT_ASSERT_NEAR(two[i].threshold, one[i].threshold, 0, 0);
+        GT_ASSERT_U64_EQ(two[i].k_effective, one[i].k_effective);
+    }
+    GT_ASSERT_U64_EQ(m2.nan_count, 1);
+    GT_ASSERT_NEAR(m2.m4, m1.m4, 0, 1e-10);
+    free(u);
+}
+
+int main(int argc, char **argv)
+{
+    CU_TestInfo tests[] = {
+        {"closed forms and worked examples", test_closed_forms},
+        {"numerical predicted ratios match closed forms", test_numeric_matches_closed},
+        {"quantile, cdf and pdf agree", test_quantile_cdf},
+        {"ML fits recover known parameters", test_recovery},
+        {"fit errors and degenerate samples", test_fit_errors},
+        {"deterministic subsample, k from density", test_sample_and_k},
+        {"threaded tail energy equals single-threaded", test_threads},
+        CU_TEST_INFO_NULL,
+    };
+    CU_SuiteInfo suites[] = {{"fit", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
+    return gtap_test_run(argc, argv, suites);
+}
