@@ -1,0 +1,176 @@
+/*
+ * gradtap/train.h - gradtap's own data-parallel SGD trainer with sparsified
+ * communication and error feedback (ALGORITHMS.md sections 4 and 5), the
+ * engine of `gradtap converge`.
+ *
+ * P workers each own a contiguous shard of the training rows (worker p:
+ * rows [p n / P, (p+1) n / P)) and their own error-feedback memory
+ * (gradtap/error_feedback.h). Step t, worker p:
+ *   1. draws its minibatch uniformly with replacement from its shard
+ *      (stream t*P + p of the run's seed, gtap_srng_below);
+ *   2. computes its gradient g_p at the shared model x_t;
+ *   3. compresses: Stich form p = m + eta_t g, message C(p), m = p - C(p);
+ *      Shi form u = g + r, message C(u), r = u - C(u) (ALGORITHMS.md 4);
+ *   4. all messages are summed in rank order (gtap_sparse_sum_gathered, the
+ *      canonical layout of gradtap/sparse_message.h), scaled by 1/P;
+ *   5. Stich: x_{t+1} = x_t - aggregate; Shi: v = momentum v + aggregate
+ *      + weight_decay x, x_{t+1} = x_t - eta_t v.
+ * In one process the P workers run one after the other (simulated); with
+ * MPI (GTAP_TRAIN_COMM_MPI, one worker per rank of MPI_COMM_WORLD) the
+ * messages travel by a sparse allgather (counts first, then indices and
+ * values). Both paths execute the same arithmetic in the same order, so the
+ * same seed gives the same model bit for bit.
+ *
+ * Also tracked (for the checks of ALGORITHMS.md 5): the Stich-weighted
+ * average xbar_T = sum w_t x_t / sum w_t, w_t = (t + a)^2; the invariant
+ * x_t - mean_p m_p = plain SGD driven by the same gradients; the ratio of
+ * ||m_t||^2 to the Lemma 3.2 bound 20 eta_t^2 (d/k)^2 G^2 (G^2 the largest
+ * ||g_p||^2 seen so far by that worker); bits sent per worker; time spent
+ * in the compressor.
+ *
+ * All functions return GTAP_OK or a negative gtap_status with a message in
+ * gtap_last_error(); none exits.
+ */
+#ifndef GRADTAP_TRAIN_H
+#define GRADTAP_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gradtap/sparsify.h"
+#include "gradtap/status.h"
+#include "gradtap/train_data.h"
+#include "gradtap/train_model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------- schedules */
+
+typedef enum gtap_schedule_kind {
+    GTAP_SCHEDULE_STICH = 0,    /* eta_t = gamma / (lambda (t + shift)) */
+    GTAP_SCHEDULE_CONSTANT = 1, /* eta_t = lr */
+    GTAP_SCHEDULE_STEP = 2      /* eta_t = lr * decay^floor(t / decay_every) */
+} gtap_schedule_kind;
+
+typedef struct gtap_schedule {
+    gtap_schedule_kind kind;
+    double gamma, lambda, shift; /* STICH: gamma > 0, lambda > 0, shift >= 0 (t + shift > 0) */
+    double lr;                   /* CONSTANT / STEP: > 0 */
+    double decay;                /* STEP: factor in (0, 1] */
+    uint64_t decay_every;        /* STEP: steps between decays (>= 1) */
+} gtap_schedule;
+
+/* gtap_schedule_eta() - the step size at step t (NaN for an invalid schedule). */
+double gtap_schedule_eta(const gtap_schedule *schedule, uint64_t t);
+
+/* The theorem's parameters of Stich et al. (Theorem 2.4, Lemma 3.2) for
+ * alpha = 5: gamma = 8 and shift a = (alpha+1) d/k + rho/(rho+1) with
+ * rho = 4 alpha / ((alpha-4)(alpha+1)^2) (ALGORITHMS.md 5). */
+double gtap_theory_shift(uint64_t d, uint64_t k);
+#define GTAP_THEORY_GAMMA 8.0
+#define GTAP_MEMORY_BOUND_FACTOR 20.0 /* 4 alpha / (alpha - 4) for alpha = 5 */
+
+/* --------------------------------------------------------------- options */
+
+typedef enum gtap_train_comm {
+    GTAP_TRAIN_COMM_SIMULATED = 0, /* P workers in this process */
+    GTAP_TRAIN_COMM_MPI = 1        /* one worker per rank of MPI_COMM_WORLD (P = world size) */
+} gtap_train_comm;
+
+/* Deliberate faults, for tests only: prove that the checks catch a broken
+ * memory. */
+typedef enum gtap_train_fault {
+    GTAP_TRAIN_FAULT_NONE = 0,
+    GTAP_TRAIN_FAULT_DROP_MEMORY = 1 /* claim memory but zero it after every step */
+} gtap_train_fault;
+
+typedef struct gtap_train_options {
+    gtap_sparsify_options compressor; /* kind and its parameters (seed is replaced by `seed`) */
+    int memory;                  /* 1: error feedback; 0: the "no memory" control */
+    gtap_ef_form form;           /* GTAP_EF_STICH or GTAP_EF_SHI */
+    double density;              /* rho in (0, 1]; k = max(1, floor(rho d)) per segment */
+    uint64_t k;                  /* > 0: global k, overrides density (global selection only) */
+    int per_layer;               /* 1: one segment per model layer; 0: whole model */
+    gtap_schedule schedule;
+    double momentum;             /* Shi form only, in [0, 1) */
+    double weight_decay;         /* Shi form only, >= 0 */
+    uint64_t batch;              /* minibatch per worker (>= 1) */
+    double epochs;               /* passes over the training set (> 0) */
+    uint64_t max_steps;          /* > 0: stop after this many steps (else from epochs) */
+    int workers;                 /* P >= 1 (simulated; MPI: ignored, the world size) */
+    gtap_train_comm comm;
+    uint64_t seed;               /* minibatches, random compressors (and MLP init if init_seed is 0) */
+    int average;                 /* 1: track xbar with w_t = (t + shift)^2 (STICH schedules) */
+    uint64_t eval_points;        /* curve points, spread evenly over the steps (>= 1) */
+    uint64_t early_points;       /* extra points in the first 2% of steps (blow-ups) */
+    const gtap_dataset *test;    /* may be NULL: no test accuracy */
+    const char *capture_path;    /* NULL: no capture; else snapshot file (rank suffix when P > 1) */
+    uint64_t capture_every;      /* capture every N steps (>= 1 with capture_path) */
+    const char *run_label;       /* written into the capture file's metadata (may be NULL) */
+    gtap_train_fault fault;
+} gtap_train_options;
+
+/* Defaults: topk with memory, Stich form, rho = 0.001, global selection,
+ * Stich schedule gamma = 2 (lambda and shift to be set by the caller),
+ * batch 1, 1 epoch, 1 simulated worker, seed 1, averaging on, 50 curve
+ * points plus 10 early ones. */
+void gtap_train_options_init(gtap_train_options *options);
+
+/* ---------------------------------------------------------------- result */
+
+typedef struct gtap_train_point {
+    uint64_t step;               /* steps done */
+    double epoch;                /* step * P * batch / n */
+    double bits;                 /* bits sent per worker so far */
+    double loss;                 /* f(x_step) on the training set */
+    double average_loss;         /* f(xbar_step) (NaN without averaging) */
+    double accuracy;             /* training accuracy of x_step */
+    double test_accuracy;        /* NaN without a test set */
+} gtap_train_point;
+
+typedef struct gtap_train_result {
+    uint64_t steps, d, k_total;  /* k_total: target k summed over segments */
+    int workers;
+    double initial_loss;         /* f(x_0) */
+    double final_loss;           /* f(x_T) */
+    double final_average_loss;   /* f(xbar_T) (NaN without averaging) */
+    double final_accuracy, final_test_accuracy;
+    double bits_per_worker;      /* sparse: 64 bits per (index, value) pair; dense kind "none": 32 d */
+    double select_seconds;       /* in the compressor, mean per worker */
+    double total_seconds;
+    double max_grad_norm2;       /* G^2: the largest ||g_p||^2 seen */
+    double memory_bound_ratio;   /* max_t ||m_t||^2 / (20 eta_t^2 (d/k)^2 G_t^2), Stich form with memory; else NaN */
+    double invariant_error;      /* ||x_T - x~_T||_inf / scale, Stich form with memory; else NaN */
+    int diverged;                /* a gradient or loss became non-finite: the run stopped */
+    uint64_t diverged_step;
+    gtap_train_point *points;    /* malloc'ed, point_count entries (free with gtap_train_result_free) */
+    size_t point_count;
+    float *final_x;              /* malloc'ed d parameters x_T */
+} gtap_train_result;
+
+/* gtap_train_run() - train `model` (its parameters are initialised with
+ * gtap_model_init_params(model, seed)) on `train` with `options`.
+ * `result` is filled (and must be released with gtap_train_result_free,
+ * also after an error). A run that diverges is not an error: it stops and
+ * sets result->diverged.
+ * @return GTAP_OK; GTAP_EINVAL (an option out of range: the message names
+ * it); GTAP_EUNSUPPORTED (MPI requested in a build without MPI); GTAP_EMPI;
+ * GTAP_EIO (capture file); GTAP_ENOMEM. */
+int gtap_train_run(const gtap_train_options *options, gtap_model *model, const gtap_dataset *train,
+                   gtap_train_result *result);
+
+/* Release what a result owns; NULL allowed. */
+void gtap_train_result_free(gtap_train_result *result);
+
+/* gtap_train_capture_path() - the capture file of `rank`: `path` itself
+ * when world_size is 1, else NAME.rankRRRRR.EXT (EXT: the part after the
+ * last '.' of the file name, e.g. run.h5 -> run.rank00003.h5).
+ * @return GTAP_OK; GTAP_EINVAL when it does not fit in `capacity`. */
+int gtap_train_capture_path(const char *path, int rank, int world_size, char *out, size_t capacity);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GRADTAP_TRAIN_H */

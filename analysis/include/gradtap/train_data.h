@@ -1,0 +1,99 @@
+/*
+ * gradtap/train_data.h - training data for gradtap's own trainer
+ * (`gradtap converge`, ALGORITHMS.md section 5): LIBSVM text files, the IDX
+ * files of MNIST / Fashion-MNIST, and synthetic data generated from a seed.
+ *
+ * A gtap_dataset holds n examples of d features, stored dense (row-major
+ * float32) or sparse (CSR: row offsets, 0-based column indices, values), and
+ * one int32 label per example:
+ *   - binary data (classes == 2): labels are -1 or +1;
+ *   - multi-class data (classes > 2): labels are 0 .. classes-1.
+ * A dataset is immutable after it is created, so several workers (threads)
+ * may read it at once. Free it with gtap_dataset_free().
+ *
+ * All functions return GTAP_OK or a negative gtap_status with a message in
+ * gtap_last_error() naming the file and line (or record) that failed.
+ */
+#ifndef GRADTAP_TRAIN_DATA_H
+#define GRADTAP_TRAIN_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gradtap/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct gtap_dataset gtap_dataset;
+
+/* A read-only view of a dataset's storage. Pointers are owned by the
+ * dataset and valid until gtap_dataset_free(). */
+typedef struct gtap_dataset_view {
+    uint64_t n;               /* examples */
+    uint64_t d;               /* features */
+    int classes;              /* 2: binary labels -1/+1; > 2: labels 0..classes-1 */
+    int sparse;               /* 0: dense (values is n*d, row-major); 1: CSR */
+    const float *values;      /* dense: n*d values; CSR: nnz values */
+    const uint64_t *row_start;/* CSR only: n+1 offsets into columns/values */
+    const uint32_t *columns;  /* CSR only: 0-based feature index per value */
+    const int32_t *labels;    /* n labels */
+    uint64_t nnz;             /* stored values (n*d when dense) */
+} gtap_dataset_view;
+
+/* gtap_dataset_get_view() - the storage of `data` (NULL: a zeroed view). */
+gtap_dataset_view gtap_dataset_get_view(const gtap_dataset *data);
+
+/* gtap_dataset_free() - release a dataset. NULL is allowed. */
+void gtap_dataset_free(gtap_dataset *data);
+
+/* gtap_dataset_read_libsvm() - read a LIBSVM text file: one example per
+ * line, `LABEL INDEX:VALUE INDEX:VALUE ...` with 1-based, strictly
+ * increasing indices; blank lines and lines starting with '#' are skipped.
+ * Labels must be -1/+1 or 0/1 (0 becomes -1). `min_features` forces d to at
+ * least that value (to read a test file with the training file's d; 0: d is
+ * the largest index seen). The result is stored dense when at least half of
+ * the n*d entries are present, sparse otherwise.
+ * @return GTAP_OK and *out (owned by the caller); GTAP_ENOTFOUND when the
+ * file cannot be opened; GTAP_EFORMAT for a malformed line (the message
+ * names file:line and the offending token); GTAP_ENONFINITE for a NaN/Inf
+ * value; GTAP_EOVERFLOW when an index exceeds 2^32-1 or sizes overflow;
+ * GTAP_ENOMEM. */
+int gtap_dataset_read_libsvm(const char *path, uint64_t min_features, gtap_dataset **out);
+
+/* gtap_dataset_read_idx() - read an IDX image file (magic 0x00000803,
+ * unsigned bytes, n x rows x cols) and its IDX label file (magic
+ * 0x00000801, n bytes), gzip'ed or plain (detected by content). Pixels are
+ * scaled to [0, 1]; labels must be < 10 (classes = 10).
+ * @return GTAP_OK and *out; GTAP_ENOTFOUND (no such file); GTAP_EFORMAT
+ * (bad magic, truncated data, image/label counts differ, label >= 10; the
+ * message names the file and record); GTAP_ENOMEM. */
+int gtap_dataset_read_idx(const char *images_path, const char *labels_path, gtap_dataset **out);
+
+/* gtap_dataset_synthetic_logreg() - binary data for logistic regression,
+ * like the epsilon set (dense, rows of norm about 1): a_i ~ N(0, I/d),
+ * a hidden x_true ~ N(0, signal^2 I), and b_i = +1 with probability
+ * 1/(1+exp(-a_i.x_true)), else -1. The same (n, d, signal, seed) gives the
+ * same data on every machine and thread count. signal > 0 (3 is the
+ * default of `gradtap converge`).
+ * @return GTAP_OK and *out; GTAP_EINVAL (n or d zero, d > 2^32-1, bad
+ * signal); GTAP_EOVERFLOW; GTAP_ENOMEM. */
+int gtap_dataset_synthetic_logreg(uint64_t n, uint64_t d, double signal, uint64_t seed, gtap_dataset **out);
+
+/* gtap_dataset_synthetic_images() - an MNIST-like 10-class set of 784
+ * features in [0, 1] (28x28 "images"): each class has a random smooth
+ * template, each example is its class's template plus noise, clipped to
+ * [0, 1]. For the MLP when no IDX files are at hand. Same seed, same data.
+ * @return GTAP_OK and *out; GTAP_EINVAL (n zero); GTAP_ENOMEM. */
+int gtap_dataset_synthetic_images(uint64_t n, uint64_t seed, gtap_dataset **out);
+
+/* gtap_dataset_head() - a new dataset with the first `count` examples of
+ * `data` (count <= n), for quick runs on a subset of a large file.
+ * @return GTAP_OK and *out; GTAP_EINVAL; GTAP_ENOMEM. */
+int gtap_dataset_head(const gtap_dataset *data, uint64_t count, gtap_dataset **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GRADTAP_TRAIN_DATA_H */
