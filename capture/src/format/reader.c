@@ -427,7 +427,7 @@ int gtap_reader_read_raw(gtap_reader *reader, size_t index, gtap_kind kind, int6
     if (offset > tensor->numel || count > tensor->numel - offset)
         return gtap_set_error(GTAP_EINVAL, "%s: range [%" PRIu64 ", +%" PRIu64 ") is outside '%s' (numel %" PRIu64 ")",
                               reader->path, offset, count, tensor->name, tensor->numel);
-    hsize_t row;
+    hsize_t row = 0;
     if ((rc = find_row(reader, index, kind, step, &row)) < 0) return rc;
     if (count == 0) return GTAP_OK;
     if (out == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_reader_read: NULL output buffer");
