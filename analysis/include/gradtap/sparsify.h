@@ -170,9 +170,12 @@ typedef struct gtap_sparsify_quality {
 typedef struct gtap_sparsify_result {
     uint64_t count;     /* pairs written (or needed, on GTAP_EOVERFLOW) */
     uint64_t k;         /* the target given (0 for kinds that ignore it) */
-    int passes;         /* counting passes over u made by the threshold search
-                           (gaussiank*, dgck, trimmed, redsync: one per count of
-                           u at a candidate threshold; 0 for the others) */
+    int passes;         /* threshold passes over u: each counting (and
+                           gathering) pass at a candidate threshold, plus a
+                           re-gather at an earlier threshold when the search
+                           ends there (gaussiank*, dgck, trimmed, redsync,
+                           threshold); the moment pass and the radix passes
+                           of an exact top-k are not counted; 0 for the rest */
     double threshold;   /* final threshold on |u| the selection used; for topk
                            the k-th largest |u_i|; NaN for randk*, sign, none */
     double scale;       /* value multiplier: d/k (randk-unbiased), ||u||_1/d
@@ -185,8 +188,8 @@ typedef struct gtap_sparsify_result {
 } gtap_sparsify_result;
 
 /* gtap_sparsifier_create() - a compressor for vectors of length up to d_max,
- * with its workspace (about 16 bytes per coordinate of d_max plus d_max/8
- * for random-k; less for sign, none and threshold).
+ * with its workspace (20 bytes per coordinate of d_max, plus d_max/8 for
+ * random-k and 4 bytes per sample coordinate for dgck).
  * @param opt    the options, copied (NULL: GTAP_EINVAL).
  * @param d_max  the largest d later calls may pass (>= 1).
  * @param out    receives the object; the caller frees it with
@@ -251,7 +254,9 @@ int gtap_sparsifier_capacity(const gtap_sparsifier *sp, uint64_t d, uint64_t k, 
  *          target and observed tail fractions (clamped to a factor 4);
  *          once a threshold above and one below the band are known, secant
  *          steps on (log t, log count), safeguarded by bisection on log t.
- *          It stops inside [band_low*k, band_high*k] or after max_passes.
+ *          It stops inside [band_low*k, band_high*k] (exact mode:
+ *          [k, band_high*k]) or after max_passes, or when no float
+ *          threshold lies between the nearest ones above and below.
  *          Variable mode keeps |u_i| >= t of the threshold whose count was
  *          nearest the band (fell_back = 1 when none was inside). Exact
  *          mode returns Top_k(u): the exact top-k among the candidates

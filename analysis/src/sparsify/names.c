@@ -1,0 +1,78 @@
+/*
+ * sparsify/names.c - the names of the compressors (for the CLI), option
+ * defaults and k from a density (ALGORITHMS.md 1).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "sparsify/internal.h"
+
+static const char *const kind_names[GTAP_SPARSIFY_KIND_COUNT] = {
+    [GTAP_SPARSIFY_NONE] = "none",
+    [GTAP_SPARSIFY_TOPK] = "topk",
+    [GTAP_SPARSIFY_RANDK] = "randk",
+    [GTAP_SPARSIFY_RANDK_UNBIASED] = "randk-unbiased",
+    [GTAP_SPARSIFY_GAUSSIANK] = "gaussiank",
+    [GTAP_SPARSIFY_GAUSSIANK_REF] = "gaussiank-ref",
+    [GTAP_SPARSIFY_DGCK] = "dgck",
+    [GTAP_SPARSIFY_TRIMMED] = "trimmed",
+    [GTAP_SPARSIFY_REDSYNC] = "redsync",
+    [GTAP_SPARSIFY_THRESHOLD] = "threshold",
+    [GTAP_SPARSIFY_SIGN] = "sign",
+};
+
+static const char kind_list[] =
+    "none, topk, randk, randk-unbiased, gaussiank, gaussiank-ref, dgck, trimmed, redsync, threshold, sign";
+
+const char *gtap_sparsifier_kind_name(gtap_sparsifier_kind kind)
+{
+    if ((int)kind < 0 || kind >= GTAP_SPARSIFY_KIND_COUNT) return "unknown";
+    return kind_names[kind];
+}
+
+const char *gtap_sparsifier_kind_list(void) { return kind_list; }
+
+int gtap_sparsifier_kind_parse(const char *name, gtap_sparsifier_kind *kind)
+{
+    if (name == NULL || kind == NULL) return gtap_set_error(GTAP_EINVAL, "sparsifier name: NULL argument");
+    for (int i = 0; i < GTAP_SPARSIFY_KIND_COUNT; i++) {
+        if (strcmp(name, kind_names[i]) == 0) {
+            *kind = (gtap_sparsifier_kind)i;
+            return GTAP_OK;
+        }
+    }
+    return gtap_set_error(GTAP_EINVAL, "unknown sparsifier '%s' (valid: %s)", name, kind_list);
+}
+
+int sp_kind_uses_k(gtap_sparsifier_kind kind)
+{
+    return kind != GTAP_SPARSIFY_THRESHOLD && kind != GTAP_SPARSIFY_SIGN && kind != GTAP_SPARSIFY_NONE;
+}
+
+void gtap_sparsify_options_init(gtap_sparsify_options *opt, gtap_sparsifier_kind kind)
+{
+    if (opt == NULL) return;
+    memset(opt, 0, sizeof *opt);
+    opt->kind = kind;
+    opt->seed = 0;
+    opt->quality = 0;
+    opt->band_low = 0.8;
+    opt->band_high = 1.25;
+    opt->max_passes = 8;
+    opt->count_mode = GTAP_COUNT_VARIABLE;
+    opt->sample_ratio = 0.01;
+    opt->min_sample = 1000;
+    opt->max_retries = 10;
+    opt->lambda = 0.0;
+}
+
+int gtap_sparsify_k_from_density(double rho, uint64_t d, uint64_t *k)
+{
+    if (k == NULL) return gtap_set_error(GTAP_EINVAL, "k from density: NULL k");
+    if (d == 0) return gtap_set_error(GTAP_EINVAL, "k from density: d = 0");
+    if (!(rho > 0.0 && rho <= 1.0)) return gtap_set_error(GTAP_EINVAL, "density %g is not in (0, 1]", rho);
+    double product = floor(rho * (double)d);
+    uint64_t result = product >= (double)d ? d : (uint64_t)product;
+    *k = result < 1 ? 1 : result;
+    return GTAP_OK;
+}

@@ -1,0 +1,141 @@
+/*
+ * sparsify/radix.c - exact top-k in O(n) by radix select on the bit pattern
+ * of |u_i| (ALGORITHMS.md 3), never a sort: one histogram pass of the top
+ * 11 key bits, one pass that writes the coordinates above the boundary
+ * bucket and collects the bucket, then two 10-bit levels over the bucket
+ * only. Ties at the boundary go to the lower index (ALGORITHMS.md 1).
+ */
+#include "sparsify/internal.h"
+
+#define DIGIT1_SHIFT 20
+
+/* Index of the bin holding the `need`-th largest entry of hist (counted
+ * from the top bin down); *above gets the count in the bins above it. */
+static uint32_t find_bin(const uint64_t *hist, uint32_t bins, uint64_t need, uint64_t *above)
+{
+    uint64_t cumulative = 0;
+    uint32_t b = bins;
+    while (b > 0) {
+        b--;
+        if (cumulative + hist[b] >= need) break;
+        cumulative += hist[b];
+    }
+    *above = cumulative;
+    return b;
+}
+
+/* Levels 2 and 3 over the boundary bucket's keys (all share digit 1):
+ * the full key T of the `need`-th largest and the count above T. */
+static uint32_t refine_bucket(uint64_t *hist, const uint32_t *keys, uint64_t count, uint32_t digit1,
+                              uint64_t need, uint64_t *above_in_bucket)
+{
+    uint64_t above2 = 0, above3 = 0;
+    memset(hist, 0, SP_DIGIT_BINS * sizeof *hist);
+    for (uint64_t j = 0; j < count; j++) hist[(keys[j] >> 10) & 1023u]++;
+    uint32_t digit2 = find_bin(hist, SP_DIGIT_BINS, need, &above2);
+    memset(hist, 0, SP_DIGIT_BINS * sizeof *hist);
+    for (uint64_t j = 0; j < count; j++)
+        if (((keys[j] >> 10) & 1023u) == digit2) hist[keys[j] & 1023u]++;
+    uint32_t digit3 = find_bin(hist, SP_DIGIT_BINS, need - above2, &above3);
+    *above_in_bucket = above2 + above3;
+    return (digit1 << DIGIT1_SHIFT) | (digit2 << 10) | digit3;
+}
+
+/* Keep, in place and in order, the bucket entries above T and the first
+ * `ties` equal to T. Returns the number kept. */
+static uint64_t keep_selected(uint64_t *bucket, const uint32_t *keys, uint64_t count, uint32_t threshold,
+                              uint64_t ties)
+{
+    uint64_t kept = 0;
+    for (uint64_t j = 0; j < count; j++) {
+        if (keys[j] > threshold || (keys[j] == threshold && ties > 0)) {
+            if (keys[j] == threshold) ties--;
+            bucket[kept++] = bucket[j];
+        }
+    }
+    return kept;
+}
+
+/* Merge out[0, n_out) and picked[0, n_picked) (both increasing, disjoint)
+ * into out[0, n_out + n_picked), from the back. */
+static void merge_back(const float *u, uint64_t *out, float *values, uint64_t n_out, const uint64_t *picked,
+                       uint64_t n_picked)
+{
+    uint64_t i = n_out, j = n_picked, w = n_out + n_picked;
+    while (j > 0) {
+        w--;
+        if (i > 0 && out[i - 1] > picked[j - 1]) {
+            i--;
+            out[w] = out[i];
+            if (values != NULL) values[w] = values[i];
+        } else {
+            j--;
+            out[w] = picked[j];
+            if (values != NULL) values[w] = u[picked[j]];
+        }
+    }
+}
+
+int sp_radix_topk(gtap_sparsifier *sp, const float *u, const uint64_t *subset, uint64_t n, uint64_t k,
+                  uint64_t *indices, float *values, uint32_t *kth_key, uint64_t *nonfinite)
+{
+    uint64_t *hist = sp->hist;
+    memset(hist, 0, SP_DIGIT1_BINS * sizeof *hist);
+    if (subset == NULL) {
+        for (uint64_t i = 0; i < n; i++) hist[sp_key(u[i]) >> DIGIT1_SHIFT]++;
+        uint64_t bad = 0;
+        for (uint32_t b = SP_KEY_NONFINITE >> DIGIT1_SHIFT; b < SP_DIGIT1_BINS; b++) bad += hist[b];
+        if (nonfinite != NULL) *nonfinite = bad;
+        if (bad > 0) return GTAP_ENONFINITE;
+    } else {
+        for (uint64_t j = 0; j < n; j++) hist[sp_key(u[subset[j]]) >> DIGIT1_SHIFT]++;
+    }
+    uint64_t above1 = 0;
+    uint32_t digit1 = find_bin(hist, SP_DIGIT1_BINS, k, &above1);
+
+    uint64_t *bucket = sp->bucket;
+    uint32_t *bucket_key = sp->bucket_key;
+    uint64_t out = 0, in_bucket = 0;
+#define SP_COLLECT(INDEX)                                                                                  \
+    do {                                                                                                   \
+        uint64_t index_ = (INDEX);                                                                         \
+        uint32_t key_ = sp_key(u[index_]);                                                                 \
+        uint32_t digit_ = key_ >> DIGIT1_SHIFT;                                                            \
+        if (digit_ > digit1) {                                                                             \
+            indices[out] = index_;                                                                         \
+            if (values != NULL) values[out] = u[index_];                                                   \
+            out++;                                                                                         \
+        } else if (digit_ == digit1) {                                                                     \
+            bucket[in_bucket] = index_;                                                                    \
+            bucket_key[in_bucket] = key_;                                                                  \
+            in_bucket++;                                                                                   \
+        }                                                                                                  \
+    } while (0)
+    if (subset == NULL) {
+        for (uint64_t i = 0; i < n; i++) SP_COLLECT(i);
+    } else {
+        for (uint64_t j = 0; j < n; j++) SP_COLLECT(subset[j]);
+    }
+#undef SP_COLLECT
+
+    uint64_t need = k - above1, above_in_bucket = 0;
+    uint32_t threshold = refine_bucket(hist, bucket_key, in_bucket, digit1, need, &above_in_bucket);
+    uint64_t picked = keep_selected(bucket, bucket_key, in_bucket, threshold, need - above_in_bucket);
+    merge_back(u, indices, values, out, bucket, picked);
+    if (kth_key != NULL) *kth_key = threshold;
+    return GTAP_OK;
+}
+
+uint32_t sp_radix_kth_key(gtap_sparsifier *sp, const uint32_t *keys, uint64_t n, uint64_t k)
+{
+    uint64_t *hist = sp->hist;
+    memset(hist, 0, SP_DIGIT1_BINS * sizeof *hist);
+    for (uint64_t j = 0; j < n; j++) hist[keys[j] >> DIGIT1_SHIFT]++;
+    uint64_t above1 = 0;
+    uint32_t digit1 = find_bin(hist, SP_DIGIT1_BINS, k, &above1);
+    uint64_t in_bucket = 0;
+    for (uint64_t j = 0; j < n; j++)
+        if ((keys[j] >> DIGIT1_SHIFT) == digit1) sp->bucket_key[in_bucket++] = keys[j];
+    uint64_t above_in_bucket = 0;
+    return refine_bucket(hist, sp->bucket_key, in_bucket, digit1, k - above1, &above_in_bucket);
+}

@@ -1,0 +1,39 @@
+/*
+ * sparsify/rng.c - the counter-based generator of gradtap/sparsify.h
+ * (splitmix64 finaliser keyed by seed and stream; Lemire's bounded draw), a
+ * pure function of (seed, stream, counter) so the GPU can reproduce it.
+ */
+#include "gradtap/sparsify.h"
+
+#define SRNG_GOLDEN 0x9e3779b97f4a7c15ull
+
+uint64_t gtap_srng_mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+uint64_t gtap_srng_u64(uint64_t seed, uint64_t stream, uint64_t counter)
+{
+    uint64_t key = gtap_srng_mix(seed ^ gtap_srng_mix(stream + SRNG_GOLDEN));
+    return gtap_srng_mix(key + (counter + 1) * SRNG_GOLDEN);
+}
+
+uint64_t gtap_srng_below(uint64_t seed, uint64_t stream, uint64_t *counter, uint64_t n)
+{
+    if (n == 0 || counter == NULL) return 0;
+    __extension__ typedef unsigned __int128 u128;
+    uint64_t x = gtap_srng_u64(seed, stream, (*counter)++);
+    u128 m = (u128)x * n;
+    uint64_t low = (uint64_t)m;
+    if (low < n) {
+        uint64_t reject_below = (0 - n) % n; /* (2^64 - n) mod n */
+        while (low < reject_below) {
+            x = gtap_srng_u64(seed, stream, (*counter)++);
+            m = (u128)x * n;
+            low = (uint64_t)m;
+        }
+    }
+    return (uint64_t)(m >> 64);
+}
