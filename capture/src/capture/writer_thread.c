@@ -1,0 +1,275 @@
+/* writer_thread.c - the capture's writer thread: the only thread that calls
+ * HDF5 for a capture. It creates the file, declares tensors, waits for
+ * device copies, writes snapshots, computes and stores summaries, records
+ * skipped steps, flushes (SWMR mode: every flush leaves a readable file),
+ * and turns the capture off on the first error. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture_internal.h"
+#include "extras.h"
+
+static double now_seconds(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
+
+static void fail(gtap_capture *capture, int status)
+{
+    char message[1024];
+    snprintf(message, sizeof message, "%s", gtap_last_error());
+    pthread_mutex_lock(&capture->lock);
+    capture_disable_locked(capture, status, message);
+    pthread_mutex_unlock(&capture->lock);
+}
+
+static int open_writer(gtap_capture *capture, int append)
+{
+    gtap_writer_options options;
+    gtap_writer_options_init(&options);
+    options.rank = capture->rank;
+    options.world_size = capture->world_size;
+    options.producer = capture->producer[0] ? capture->producer : NULL;
+    options.run_id = capture->run_id;
+    options.compression = capture->compression;
+    options.truncate = capture->truncate;
+    options.append = append;
+    int rc = gtap_writer_create(capture->path, &options, &capture->writer);
+    if (rc < 0) return rc;
+    capture->swmr = 0;
+    if ((rc = extras_locate_file(capture)) < 0) return rc;
+    struct stat file_stat;
+    if (stat(capture->path, &file_stat) != 0)
+        return gtap_set_error(GTAP_EIO, "%s: %s", capture->path, strerror(errno));
+    capture->file_inode = (long)file_stat.st_ino;
+    capture->file_device = (long)file_stat.st_dev;
+    return GTAP_OK;
+}
+
+static int start_swmr(gtap_capture *capture)
+{
+    if (!capture->crash_safe || capture->swmr) return GTAP_OK;
+    int rc = gtap_writer_start_swmr(capture->writer);
+    if (rc == GTAP_OK) capture->swmr = 1;
+    return rc;
+}
+
+/* Declare tensors [tensors_in_file, upto] in the file with the datasets of
+ * every recorded kind. After SWMR has started, no dataset can be created:
+ * close the file and reopen it for appending (docs/CAPTURE.md). */
+static int declare_tensors(gtap_capture *capture, size_t upto)
+{
+    int rc = GTAP_OK;
+    int was_swmr = capture->swmr;
+    if (was_swmr) {
+        rc = gtap_writer_close(capture->writer);
+        capture->writer = NULL;
+        if (rc == GTAP_OK) rc = open_writer(capture, 1);
+        if (rc < 0) return rc;
+    }
+    for (size_t i = capture->tensors_in_file; i <= upto && rc == GTAP_OK; i++) {
+        pthread_mutex_lock(&capture->lock);
+        capture_tensor *tensor = capture->tensors[i];
+        pthread_mutex_unlock(&capture->lock);
+        rc = gtap_writer_add_tensor(capture->writer, tensor->name, tensor->numel, tensor->dtype);
+        for (int kind = 0; kind < GTAP_KIND_COUNT && rc == GTAP_OK; kind++)
+            if (capture->kinds & GTAP_KIND_BIT(kind)) rc = gtap_writer_prepare(capture->writer, tensor->name, kind);
+        if (rc == GTAP_OK) rc = extras_prepare_tensor(capture, tensor);
+        if (rc == GTAP_OK) capture->tensors_in_file = i + 1;
+    }
+    if (rc == GTAP_OK && was_swmr) rc = start_swmr(capture);
+    return rc;
+}
+
+static int ensure_scratch(gtap_capture *capture, const capture_tensor *tensor)
+{
+    if (tensor->dtype == GTAP_FLOAT32 || tensor->numel <= capture->scratch_floats) return GTAP_OK;
+    float *grown = realloc(capture->scratch, tensor->numel * sizeof *grown);
+    if (grown == NULL)
+        return gtap_set_error(GTAP_ENOMEM, "capture summary '%s': no memory to widen %" PRIu64 " elements",
+                              tensor->name, tensor->numel);
+    capture->scratch = grown;
+    capture->scratch_floats = tensor->numel;
+    return GTAP_OK;
+}
+
+static int write_record(gtap_capture *capture, const capture_tensor *tensor, capture_op *op)
+{
+    int rc = start_swmr(capture);
+    if (rc == GTAP_OK && op->event != NULL) rc = device_event_wait(op->event);
+    if (rc < 0) return rc;
+    const void *data = op->staging->data;
+    if (op->want & GTAP_CAPTURE_WANT_SNAPSHOT) {
+        rc = gtap_writer_write(capture->writer, tensor->name, op->kind, op->step, data);
+        if (rc < 0) return rc;
+        capture->bytes_since_flush += tensor->bytes;
+        pthread_mutex_lock(&capture->lock);
+        capture->stats.snapshots_written++;
+        capture->stats.bytes_written += tensor->bytes;
+        pthread_mutex_unlock(&capture->lock);
+    }
+    if (op->want & GTAP_CAPTURE_WANT_SUMMARY) {
+        gtap_summary summary;
+        if ((rc = ensure_scratch(capture, tensor)) < 0) return rc;
+        rc = gtap_summary_compute(tensor->dtype, data, tensor->numel, capture->densities, capture->density_count,
+                                  capture->scratch, &summary);
+        if (rc < 0) return rc;
+        summary.step = op->step;
+        if ((rc = extras_append_summary(capture, tensor, op->kind, &summary)) < 0) return rc;
+        pthread_mutex_lock(&capture->lock);
+        capture->stats.summaries_written++;
+        pthread_mutex_unlock(&capture->lock);
+    }
+    return GTAP_OK;
+}
+
+static int process(gtap_capture *capture, capture_op *op, const capture_tensor *tensor)
+{
+    switch (op->type) {
+    case OP_REGISTER:
+        return declare_tensors(capture, (size_t)op->tensor);
+    case OP_RECORD:
+        return write_record(capture, tensor, op);
+    case OP_SKIPPED: {
+        int rc = start_swmr(capture);
+        return rc < 0 ? rc : extras_append_skipped(capture, tensor, op->kind, op->step);
+    }
+    case OP_FLUSH:
+        return GTAP_OK;
+    }
+    return gtap_set_error(GTAP_EINTERNAL, "capture: unknown op %d", (int)op->type);
+}
+
+/* The file must still be the one we created: a removed directory or file
+ * does not make writes fail on Linux, so look. */
+static int check_file_present(gtap_capture *capture)
+{
+    struct stat file_stat;
+    if (stat(capture->path, &file_stat) != 0)
+        return gtap_set_error(GTAP_EIO, "%s: the snapshot file (or its directory) was removed: %s", capture->path,
+                              strerror(errno));
+    if ((long)file_stat.st_ino != capture->file_inode || (long)file_stat.st_dev != capture->file_device)
+        return gtap_set_error(GTAP_EIO, "%s: the snapshot file was replaced by another file", capture->path);
+    return GTAP_OK;
+}
+
+static int flush_file(gtap_capture *capture)
+{
+    int rc = start_swmr(capture);
+    if (rc == GTAP_OK) rc = gtap_writer_flush(capture->writer);
+    if (rc == GTAP_OK && capture->fsync) {
+        int descriptor = open(capture->path, O_RDONLY);
+        if (descriptor < 0 || fsync(descriptor) != 0)
+            rc = gtap_set_error(GTAP_EIO, "%s: fsync failed: %s", capture->path, strerror(errno));
+        if (descriptor >= 0) close(descriptor);
+    }
+    if (rc == GTAP_OK) rc = check_file_present(capture);
+    capture->bytes_since_flush = 0;
+    return rc;
+}
+
+/* After a flush that covers every op up to `sequence` (lock held). */
+static void note_flushed_locked(gtap_capture *capture, uint64_t sequence)
+{
+    capture->flushed_sequence = sequence;
+    capture->stats.flushes++;
+    int64_t flushed = capture->max_step_handed;
+    for (capture_op *op = capture->head; op != NULL; op = op->next)
+        if ((op->type == OP_RECORD || op->type == OP_SKIPPED) && op->step - 1 < flushed) flushed = op->step - 1;
+    if (flushed > capture->stats.flushed_step) capture->stats.flushed_step = flushed;
+    pthread_cond_broadcast(&capture->progress);
+}
+
+/* Release an op's resources and count it (lock held). */
+static void retire_locked(gtap_capture *capture, capture_op *op, int written)
+{
+    if (!written && op->type == OP_RECORD && (op->want & GTAP_CAPTURE_WANT_SNAPSHOT)) capture->stats.snapshots_lost++;
+    if (op->event) {
+        device_event_wait(op->event);
+        device_event_free(op->event);
+        if (op->ticket > capture->copies_done) capture->copies_done = op->ticket;
+    }
+    staging_release(&capture->staging, op->staging);
+    capture->done_sequence = op->sequence;
+    capture->in_progress = NULL;
+    free(op);
+    pthread_cond_broadcast(&capture->progress);
+}
+
+static void writer_loop(gtap_capture *capture)
+{
+    pthread_mutex_lock(&capture->lock);
+    for (;;) {
+        while (capture->head == NULL && !capture->stop) pthread_cond_wait(&capture->work, &capture->lock);
+        if (capture->head == NULL) break;
+        capture_op *op = capture->head;
+        capture->head = op->next;
+        if (capture->head == NULL) capture->tail = NULL;
+        capture->in_progress = op;
+        int active = capture->status == GTAP_OK;
+        const capture_tensor *tensor = op->type == OP_FLUSH ? NULL : capture->tensors[op->tensor];
+        pthread_mutex_unlock(&capture->lock);
+
+        int rc = GTAP_OK;
+        double started = now_seconds();
+        if (active) {
+            rc = process(capture, op, tensor);
+            if (rc < 0) fail(capture, rc);
+        }
+        uint64_t sequence = op->sequence;
+        int flush_now = op->type == OP_FLUSH;
+        pthread_mutex_lock(&capture->lock);
+        retire_locked(capture, op, active && rc == GTAP_OK);
+        flush_now = flush_now || capture->head == NULL || capture->bytes_since_flush >= capture->flush_bytes;
+        active = capture->status == GTAP_OK;
+        pthread_mutex_unlock(&capture->lock);
+
+        if (active && flush_now) {
+            rc = flush_file(capture);
+            if (rc < 0) fail(capture, rc);
+        }
+        pthread_mutex_lock(&capture->lock);
+        if (active && flush_now && rc == GTAP_OK) note_flushed_locked(capture, sequence);
+        if (!active && flush_now) {
+            capture->flushed_sequence = sequence; /* nothing more will become durable: release waiters */
+            pthread_cond_broadcast(&capture->progress);
+        }
+        capture->stats.writer_busy_seconds += now_seconds() - started;
+    }
+    pthread_mutex_unlock(&capture->lock);
+}
+
+void *capture_writer_main(void *argument)
+{
+    gtap_capture *capture = argument;
+    int rc = open_writer(capture, 0);
+    pthread_mutex_lock(&capture->lock);
+    capture->open_status = rc;
+    if (rc < 0) snprintf(capture->error, sizeof capture->error, "%s", gtap_last_error());
+    capture->open_done = 1;
+    pthread_cond_broadcast(&capture->progress);
+    pthread_mutex_unlock(&capture->lock);
+    if (rc < 0) {
+        gtap_writer_close(capture->writer);
+        capture->writer = NULL;
+        return NULL;
+    }
+    writer_loop(capture);
+    if (capture->writer != NULL) {
+        rc = gtap_writer_close(capture->writer);
+        capture->writer = NULL;
+        pthread_mutex_lock(&capture->lock);
+        if (rc < 0) capture_disable_locked(capture, rc, gtap_last_error());
+        pthread_mutex_unlock(&capture->lock);
+    }
+    return NULL;
+}
