@@ -90,7 +90,7 @@ typedef struct import_options {
     int rank, world_size;
     int64_t step;
     int have_step, force_raw;
-    gtap_dtype dtype;
+    gtap_dtype dtype = GTAP_FLOAT32;
     gtap_compression compression;
 } import_options;
 
@@ -278,7 +278,7 @@ int gtap_cmd_import(int argc, char **argv)
     import_input *inputs = calloc((size_t)count, sizeof *inputs);
     if (inputs == NULL) return gtap_cli_error(GTAP_EXIT_INTERNAL, "out of memory");
     for (int i = 0; i < count; i++) inputs[i].path = argv[optind + i];
-    gtap_dtype dtype;
+    gtap_dtype dtype = GTAP_FLOAT32;
     int exit_code = inspect_inputs(&o, inputs, count, &dtype);
     struct stat existing;
     int append = stat(o.output, &existing) == 0;

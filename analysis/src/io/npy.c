@@ -99,8 +99,8 @@ int gtap_npy_read_header(const char *path, gtap_npy_header *header)
 {
     if (path == NULL || header == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_npy_read_header: NULL argument");
     memset(header, 0, sizeof *header);
-    FILE *file;
-    uint64_t size;
+    FILE *file = NULL;
+    uint64_t size = 0;
     int rc = open_file(path, &file, &size);
     if (rc < 0) return rc;
     unsigned char prefix[12];
@@ -252,8 +252,8 @@ done:
 
 int gtap_raw_f32_count(const char *path, uint64_t *count)
 {
-    FILE *file;
-    uint64_t size;
+    FILE *file = NULL;
+    uint64_t size = 0;
     int rc = open_file(path, &file, &size);
     if (rc < 0) return rc;
     fclose(file);
