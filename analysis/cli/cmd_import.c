@@ -90,7 +90,7 @@ typedef struct import_options {
     int rank, world_size;
     int64_t step;
     int have_step, force_raw;
-    gtap_dtype dtype = GTAP_FLOAT32;
+    gtap_dtype dtype;
     gtap_compression compression;
 } import_options;
 
