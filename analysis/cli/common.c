@@ -95,7 +95,7 @@ int gtap_cli_parse_u64(const char *option, const char *text, uint64_t min, uint6
 
 int gtap_cli_parse_int(const char *option, const char *text, int min, int max, int *value)
 {
-    int64_t wide;
+    int64_t wide = 0;
     int rc = gtap_cli_parse_i64(option, text, min, max, &wide);
     if (rc == 0) *value = (int)wide;
     return rc;
