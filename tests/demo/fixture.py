@@ -1,0 +1,119 @@
+"""fixture.py - a small, fully synthetic demo directory for the plotting tests.
+
+Writes what `gradtap demo` writes (gradtap_plots.DEMO_LAYOUT) from numpy
+alone: snapshot files in the documented format (docs/FORMAT.md) and CSV
+tables with the documented column names, where every ratio is computed here
+by brute force (sort), independently of gradtap. The plotting tests draw
+figures from it without needing the C side.
+"""
+
+import csv
+import os
+
+import numpy as np
+
+METHODS = ("topk", "gaussiank", "randk")
+TENSORS = (("fc1.weight", 6000), ("fc2.weight", 1200), ("fc2.bias", 40))
+STEPS = (0, 10, 20, 30)
+DENSITIES = (0.001, 0.01, 0.1)
+
+
+def k_of(rho, d):
+    """k = max(1, floor(rho d)) (ALGORITHMS.md 1)."""
+    return max(1, int(np.floor(rho * d)))
+
+
+def tail_ratio(u, k):
+    """r_k by sorting: the d-k smallest squares over all squares."""
+    squares = np.sort(u.astype(np.float64) ** 2)
+    return squares[: u.size - k].sum() / squares.sum()
+
+
+def vector(rng, d, step):
+    """Laplace-like with a Gaussian part, heavier tails later in the run."""
+    return (rng.laplace(0, 1e-3, d) * (1 + step / 30) + rng.normal(0, 5e-4, d)).astype(np.float32)
+
+
+def write_snapshots(path, vectors):
+    """vectors: {(tensor, kind): {step: array}} -> a format-1 snapshot file."""
+    import h5py
+
+    with h5py.File(path, "w") as f:
+        f.attrs["format"] = "gradtap-snapshots"
+        f.attrs["format_version"] = np.int64(1)
+        f.attrs["rank"] = np.int64(0)
+        f.attrs["world_size"] = np.int64(1)
+        f.attrs["complete"] = np.int64(1)
+        f.create_group("meta")
+        tensors = f.create_group("tensors")
+        for (tensor, kind), by_step in vectors.items():
+            group = tensors.require_group(tensor.replace("/", "%2F"))
+            steps = sorted(by_step)
+            group.attrs["name"] = tensor
+            group.attrs["numel"] = np.int64(by_step[steps[0]].size)
+            group.attrs["dtype"] = "float32"
+            kg = group.create_group(kind)
+            kg.create_dataset("data", data=np.stack([by_step[s] for s in steps]))
+            kg.create_dataset("steps", data=np.array(steps, dtype=np.int64))
+
+
+def write_csv(path, header, rows):
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def make_demo_dir(root, seed=7):
+    """Create root/{data,results} like the demo; returns the expected
+    r_k per (method, tensor, step, density) for checks."""
+    rng = np.random.default_rng(seed)
+    os.makedirs(os.path.join(root, "data"), exist_ok=True)
+    os.makedirs(os.path.join(root, "results"), exist_ok=True)
+    expected = {}
+    bounds_header = ["rank", "step", "tensor", "kind", "d", "k", "density", "norm2", "tail2", "ratio",
+                     "bound_loose", "bound_tight", "holds_tight"]
+    curve_header = ["rank", "step", "tensor", "kind", "d", "k", "ratio", "bound_loose", "bound_tight"]
+    fit_header = ["rank", "step", "tensor", "kind", "count", "mean", "std", "gaussian_mu", "gaussian_sigma",
+                  "laplace_mu", "laplace_b", "best"]
+    for method in METHODS:
+        vectors, bounds, curve, fit = {}, [], [], []
+        for tensor, d in TENSORS:
+            for step in STEPS:
+                u = vector(rng, d, step)
+                vectors.setdefault((tensor, "acc"), {})[step] = u
+                u64 = u.astype(np.float64)
+                norm2 = float((u64 ** 2).sum())
+                for rho in DENSITIES:
+                    k = k_of(rho, d)
+                    ratio = tail_ratio(u, k)
+                    expected[(method, tensor, step, rho)] = ratio
+                    bounds.append([0, step, tensor, "acc", d, k, rho, norm2, ratio * norm2, ratio, 1 - k / d,
+                                   (1 - k / d) ** 2, int(ratio <= (1 - k / d) ** 2)])
+                for k in sorted({k_of(r, d) for r in np.logspace(np.log10(1 / d), 0, 60)}):
+                    curve.append([0, step, tensor, "acc", d, k, tail_ratio(u, k), 1 - k / d, (1 - k / d) ** 2])
+                median = float(np.median(u64))
+                fit.append([0, step, tensor, "acc", d, u64.mean(), u64.std(), u64.mean(), u64.std(), median,
+                            float(np.mean(np.abs(u64 - median))), "laplace"])
+        write_snapshots(os.path.join(root, "data", method + ".h5"), vectors)
+        write_csv(os.path.join(root, "results", "bounds.%s.csv" % method), bounds_header, bounds)
+        write_csv(os.path.join(root, "results", "curve.%s.csv" % method), curve_header, curve)
+        write_csv(os.path.join(root, "results", "fit.%s.csv" % method), fit_header, fit)
+    converge = []
+    for i, method in enumerate(("dense",) + METHODS):
+        bits_per_step = 32 * 7000 if method == "dense" else 64 * 70
+        for step in range(0, 201, 20):
+            epoch = step / 100
+            loss = 2.3 * np.exp(-step / (60 + 10 * i)) + 0.3
+            converge.append([method, step, epoch, bits_per_step * step, loss, 0.1 + 0.7 * (1 - np.exp(-step / 50))])
+    write_csv(os.path.join(root, "results", "converge.csv"),
+              ["method", "step", "epoch", "bits", "loss", "test_accuracy"], converge)
+    speed = []
+    for selector, per_element in (("topk", 4e-9), ("gaussiank", 2e-9), ("randk", 5e-10), ("dgck", 1.5e-9)):
+        for exponent in range(12, 21, 2):
+            d = 2 ** exponent
+            for rho in (0.001, 0.01):
+                speed.append([selector, d, rho, k_of(rho, d), per_element * d + 2e-6, 1e-10 * d])
+    write_csv(os.path.join(root, "results", "speed.csv"), ["selector", "d", "density", "k", "seconds",
+                                                           "floor_seconds"], speed)
+    return expected
