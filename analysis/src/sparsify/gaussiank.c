@@ -2,8 +2,9 @@
  * sparsify/gaussiank.c - gradtap's Gaussian-k (ALGORITHMS.md 3, Shi et
  * al.): moments in one pass, the two-sided first threshold of N(mu, sigma^2)
  * (GSL quantiles and Brent's root finder), then counting passes that move
- * t inside a bracket (quantile-ratio steps while one side is known, secant
- * on (log t, log count) safeguarded by bisection on log t once both are),
+ * t inside a bracket (quantile-ratio steps until a count above the band is
+ * seen, then Illinois regula falsi on (log t, log count) safeguarded by
+ * bisection on log t; max|u| bounds the bracket from the start),
  * with a configurable band and pass limit, variable-count or exactly-k
  * output.
  */
@@ -67,34 +68,54 @@ static double quantile_ratio(double target, double q)
     return z_target / z_seen;
 }
 
-/* The search state: the nearest thresholds seen above and below the band. */
+/* The search state: the nearest thresholds seen above and below the band,
+ * with f = log(count / target) at each (count 0 taken as 1/2), scaled down
+ * by the Illinois rule when one side is kept twice in a row. */
 typedef struct bracket {
-    int have_above, have_below;      /* a count above / below the band was seen */
-    uint32_t key_above, key_below;   /* their threshold keys */
+    int have_above;
+    uint32_t key_above, key_below; /* below: starts just above max|u| (count 0) */
     uint64_t count_above, count_below;
+    double f_above, f_below;
+    int last_side;                 /* +1 above, -1 below, 0 none yet */
 } bracket;
+
+static double log_miss(uint64_t count, double target)
+{
+    return log(count > 0 ? (double)count : 0.5) - log(target);
+}
+
+/* Record a count at `key` (outside the band). */
+static void bracket_update(bracket *b, uint32_t key, uint64_t count, double band_high, double target)
+{
+    if ((double)count > band_high) {
+        if (b->last_side > 0) b->f_below *= 0.5;
+        b->have_above = 1, b->key_above = key, b->count_above = count;
+        b->f_above = log_miss(count, target);
+        b->last_side = 1;
+    } else {
+        if (b->last_side < 0 && b->have_above) b->f_above *= 0.5;
+        if (key < b->key_below) b->key_below = key, b->count_below = count;
+        b->f_below = log_miss(b->count_below, target);
+        b->last_side = -1;
+    }
+}
 
 static double next_threshold(const bracket *b, double t, uint64_t count, uint64_t d, double target)
 {
+    if (!b->have_above) { /* too few so far: quantile-ratio step down */
+        double rho_target = target / (double)d < 1.0 ? target / (double)d : 1.0;
+        double q = (count > 0 ? (double)count : 0.5) / (double)d;
+        return t * fmin(fmax(quantile_ratio(rho_target, q), 0.25), 0.99);
+    }
     double t_above = sp_key_value(b->key_above), t_below = sp_key_value(b->key_below);
-    if (b->have_above && b->have_below) {
-        if (!(t_above > 0.0)) return 0.5 * (t_above + t_below);
-        double la = log(t_above), lb = log(t_below);
-        if (b->count_below == 0) return exp(0.5 * (la + lb));
-        double x = la + (log(target) - log((double)b->count_above)) * (lb - la) /
-                            (log((double)b->count_below) - log((double)b->count_above));
-        double margin = 0.1 * (lb - la);
-        if (!(x > la + margin && x < lb - margin)) x = 0.5 * (la + lb);
-        return exp(x);
-    }
-    double rho_target = target / (double)d < 1.0 ? target / (double)d : 1.0;
-    if (b->have_above) {
-        double ratio = quantile_ratio(rho_target, (double)count / (double)d);
-        return t * fmin(fmax(ratio, 1.01), 4.0);
-    }
-    if (count == 0) return 0.5 * t;
-    double ratio = quantile_ratio(rho_target, (double)count / (double)d);
-    return t * fmin(fmax(ratio, 0.25), 0.99);
+    if (!(t_above > 0.0)) return 0.5 * (t_above + t_below);
+    /* Regula falsi (Illinois) on (log t, log count), safeguarded by
+     * bisection on log t. */
+    double la = log(t_above), lb = log(t_below);
+    double x = la - b->f_above * (lb - la) / (b->f_below - b->f_above);
+    double margin = 0.05 * (lb - la);
+    if (!(x > la + margin && x < lb - margin)) x = 0.5 * (la + lb);
+    return exp(x);
 }
 
 int sp_run_gaussiank(gtap_sparsifier *sp, const float *u, uint64_t d, uint64_t k, uint64_t *indices,
@@ -111,29 +132,31 @@ int sp_run_gaussiank(gtap_sparsifier *sp, const float *u, uint64_t d, uint64_t k
     double target = sqrt(band_low * band_high);
     double t = first_threshold(stats.mean, stats.stddev, (double)k / (double)d);
 
-    /* Gather while counting (sp_search_pass), so a pass that lands in the
-     * band needs no second read. */
-    bracket b = {0};
+    /* Thresholds above max|u| count 0 without a pass. Passes gather while
+     * counting (sp_search_pass), so one that lands in the band needs no
+     * second read. */
+    uint32_t key_max = sp_key(stats.abs_max);
+    bracket b = {0, 0, key_max + 1, 0, 0, 0.0, log_miss(0, target), 0};
     int in_band = 0;
-    uint32_t key = sp_threshold_key(t), last_key = key;
+    uint32_t last_key = key_max + 1;
     uint64_t count = 0;
-    for (int pass = 0; pass < opt->max_passes; pass++) {
-        key = sp_threshold_key(t);
-        if ((b.have_above && key <= b.key_above) || (b.have_below && key >= b.key_below)) break;
-        count = sp_search_pass(sp, u, d, key, exact, indices, values, capacity);
-        last_key = key;
-        res->passes++;
-        if ((double)count >= band_low && (double)count <= band_high) {
-            in_band = 1;
-            break;
-        }
-        if ((double)count > band_high) {
-            b.have_above = 1, b.key_above = key, b.count_above = count;
+    for (int step = 0; step < 4 * opt->max_passes + 64 && res->passes < opt->max_passes; step++) {
+        uint32_t key = sp_threshold_key(t);
+        if (key > key_max) {
+            count = 0;
+        } else if ((b.have_above && key <= b.key_above) || key >= b.key_below) {
+            break; /* no float threshold left between the two sides */
         } else {
-            b.have_below = 1, b.key_below = key, b.count_below = count;
+            count = sp_search_pass(sp, u, d, key, exact, indices, values, capacity);
+            last_key = key;
+            res->passes++;
+            if ((double)count >= band_low && (double)count <= band_high) {
+                in_band = 1;
+                break;
+            }
         }
-        if (b.have_above && b.have_below && b.key_below - b.key_above <= 1) break;
-        if (b.have_above && !b.have_below && !(t > 0.0)) break; /* u = 0: no threshold selects fewer */
+        bracket_update(&b, key, count, band_high, target);
+        if (b.have_above && b.key_below - b.key_above <= 1) break;
         t = next_threshold(&b, t, count, d, target);
     }
 
@@ -146,12 +169,12 @@ int sp_run_gaussiank(gtap_sparsifier *sp, const float *u, uint64_t d, uint64_t k
                 return sp_run_topk(sp, u, d, k, indices, values, res);
             }
             chosen = b.key_above;
-        } else if (b.have_above && b.have_below) {
+        } else if (b.have_above) {
             double miss_above = log((double)b.count_above / band_high);
             double miss_below = b.count_below > 0 ? log(band_low / (double)b.count_below) : INFINITY;
             chosen = miss_above <= miss_below ? b.key_above : b.key_below;
         } else {
-            chosen = b.have_above ? b.key_above : b.key_below;
+            chosen = b.key_below;
         }
     }
     return sp_search_finish(sp, u, d, k, exact, chosen, last_key, count, indices, values, capacity, res);

@@ -2,7 +2,7 @@
  * sparsify/quality.c - how good a compressor's output is (ALGORITHMS.md 3):
  * recall against the exact Top_k set, energy kept ||u_S||^2 / H_k(u), and
  * the compressor's own ratio ||u - C(u)||^2 / ||u||^2 with 1 - ratio summed
- * directly. ||u||^2 and H_k come from gradtap/tail.h (exact, double).
+ * directly. H_k comes from gradtap/tail.h (exact, double).
  */
 #include <math.h>
 
@@ -66,14 +66,23 @@ int gtap_sparsify_evaluate(gtap_sparsifier *sp, const float *u, uint64_t d, uint
                               (unsigned long long)bad, (unsigned long long)d);
     }
 
-    double kept2 = 0.0, error2 = 0.0;
-    for (uint64_t j = 0; j < count; j++) {
-        double x = (double)u[indices[j]], v = (double)values[j];
-        kept2 += x * x;
-        error2 += (x - v) * (x - v);
+    /* One pass: kept, dropped and error sums each summed directly, so that
+     * neither ratio nor 1 - ratio is a difference of two large sums. */
+    double kept2 = 0.0, dropped2 = 0.0, error2 = 0.0;
+    uint64_t j = 0;
+    for (uint64_t i = 0; i < d; i++) {
+        double x = (double)u[i];
+        if (j < count && indices[j] == i) {
+            double v = (double)values[j++];
+            kept2 += x * x;
+            error2 += (x - v) * (x - v);
+        } else {
+            dropped2 += x * x;
+        }
     }
-    quality->norm2 = moments.norm2;
-    quality->zero_input = !(moments.norm2 > 0.0);
+    double norm2 = kept2 + dropped2;
+    quality->norm2 = norm2;
+    quality->zero_input = !(norm2 > 0.0);
     quality->head_energy = NAN;
     quality->recall = NAN;
     quality->energy_kept = NAN;
@@ -88,9 +97,8 @@ int gtap_sparsify_evaluate(gtap_sparsifier *sp, const float *u, uint64_t d, uint
         quality->ratio = NAN;
         quality->delta = NAN;
     } else {
-        double rest = moments.norm2 - kept2;
-        quality->ratio = ((rest > 0.0 ? rest : 0.0) + error2) / moments.norm2;
-        quality->delta = (kept2 - error2) / moments.norm2;
+        quality->ratio = (dropped2 + error2) / norm2;
+        quality->delta = (kept2 - error2) / norm2;
     }
     return GTAP_OK;
 }
