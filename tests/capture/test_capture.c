@@ -3,9 +3,12 @@
  * dtypes, block and skip policies (skipped steps recorded in the file),
  * flat layouts, late registration, flush and flushed_step, option and
  * argument validation, rank paths and torchrun's environment. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gradtap/capture.h"
@@ -393,6 +396,65 @@ static void test_removed_directory_turns_capture_off(void)
     GT_ASSERT_INT_EQ(stats.status, GTAP_EIO);
 }
 
+/* The child of the disk-full test: files may not grow past 2 MiB. Exit
+ * code 0 when capture turned itself off and the "training" went on. */
+static int disk_full_child(const char *path, const char *stderr_path)
+{
+    struct rlimit limit = {2u << 20, 2u << 20};
+    signal(SIGXFSZ, SIG_IGN); /* writes past the limit then fail with EFBIG, like a full disk */
+    if (freopen(stderr_path, "w", stderr) == NULL || setrlimit(RLIMIT_FSIZE, &limit) != 0) return 10;
+    gtap_capture_options options;
+    gtap_capture_options_init(&options);
+    options.rank = 0;
+    options.world_size = 1;
+    options.every = 1;
+    gtap_capture *capture = NULL;
+    if (gtap_capture_open(path, &options, &capture) < 0) return 11;
+    int id;
+    const uint64_t numel = 1 << 18; /* 1 MiB per snapshot */
+    if (gtap_capture_register(capture, "w", numel, GTAP_FLOAT32, &id) < 0) return 12;
+    float *data = calloc(numel, sizeof *data);
+    int disabled_at = -1;
+    for (int step = 0; step < 12; step++) {
+        int rc = gtap_capture_record(capture, id, GTAP_KIND_GRAD, step, data);
+        if (rc == GTAP_EDISABLED && disabled_at < 0) disabled_at = step;
+        else if (rc != GTAP_OK && rc != GTAP_EDISABLED) return 13;
+        gtap_capture_flush(capture);
+    }
+    free(data);
+    gtap_capture_stats stats;
+    int rc = gtap_capture_close(capture, &stats);
+    fflush(stderr);
+    if (disabled_at < 0 || rc != GTAP_EIO || stats.status != GTAP_EIO) return 14;
+    if (stats.snapshots_written >= 3) return 15; /* at most 2 MiB fit */
+    fflush(stderr);
+    return 0;
+}
+
+static void test_disk_full_turns_capture_off(void)
+{
+    char path[600], stderr_path[600];
+    snprintf(path, sizeof path, "%s", gtap_test_path("full.h5"));
+    snprintf(stderr_path, sizeof stderr_path, "%s", gtap_test_path("full.stderr"));
+    fflush(stdout);
+    pid_t child = fork();
+    GT_ASSERT_FATAL(child >= 0);
+    if (child == 0) _exit(disk_full_child(path, stderr_path));
+    int status = 0;
+    waitpid(child, &status, 0);
+    GT_ASSERT(WIFEXITED(status));
+    GT_ASSERT_INT_EQ(WEXITSTATUS(status), 0);
+    size_t length = 0;
+    char *text = gtap_test_read_file(stderr_path, &length);
+    GT_ASSERT_FATAL(text != NULL);
+    int lines = 0;
+    for (size_t i = 0; i < length; i++) lines += text[i] == '\n';
+    GT_ASSERT_INT_EQ(lines, 1); /* exactly one line on stderr */
+    GT_ASSERT(strstr(text, "gradtap capture: turned off") != NULL);
+    printf("disk-full message: %s", text);
+    free(text);
+}
+
 static CU_TestInfo capture_tests[] = {
     {"roundtrip of float32/float16/bfloat16 with every N and a step list", test_roundtrip_dtypes_and_every},
     {"skip policy records every dropped step in the file", test_skip_policy_records_skipped_steps},
@@ -402,6 +464,7 @@ static CU_TestInfo capture_tests[] = {
     {"open errors and option validation", test_open_errors_and_options},
     {"per-rank paths and RANK/WORLD_SIZE", test_rank_paths_and_environment},
     {"a removed directory turns capture off, training goes on", test_removed_directory_turns_capture_off},
+    {"a full disk (RLIMIT_FSIZE) turns capture off with one stderr line", test_disk_full_turns_capture_off},
     CU_TEST_INFO_NULL,
 };
 

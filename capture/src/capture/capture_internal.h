@@ -97,6 +97,7 @@ struct gtap_capture {
     int rank;
     int world_size;
     uint64_t flush_bytes;
+    double flush_seconds;
     int fsync;
     int crash_safe;
     int truncate;
@@ -134,6 +135,7 @@ struct gtap_capture {
     int swmr;
     size_t tensors_in_file;
     uint64_t bytes_since_flush;
+    double last_flush_time;
     float *scratch;
     uint64_t scratch_floats;
     long file_inode;

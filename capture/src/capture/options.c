@@ -30,6 +30,7 @@ void gtap_capture_options_init(gtap_capture_options *options)
     options->world_size = -1;
     options->per_rank_files = -1;
     options->flush_bytes = (uint64_t)256 << 20;
+    options->flush_seconds = 1.0;
     options->crash_safe = 1;
 }
 
@@ -200,7 +201,10 @@ int capture_copy_options(gtap_capture *capture, const char *path, const gtap_cap
     capture->summary_every = options->summary_every;
     capture->compression = options->compression;
     capture->policy = options->policy;
+    if (!(options->flush_seconds >= 0.0 && options->flush_seconds <= 86400.0))
+        return gtap_set_error(GTAP_EINVAL, "capture: flush_seconds %g is not in [0, 86400]", options->flush_seconds);
     capture->flush_bytes = options->flush_bytes ? options->flush_bytes : ((uint64_t)256 << 20);
+    capture->flush_seconds = options->flush_seconds;
     capture->fsync = options->fsync != 0;
     capture->crash_safe = options->crash_safe != 0;
     capture->truncate = options->truncate != 0;

@@ -174,6 +174,7 @@ static int flush_file(gtap_capture *capture)
     }
     if (rc == GTAP_OK) rc = check_file_present(capture);
     capture->bytes_since_flush = 0;
+    capture->last_flush_time = now_seconds();
     return rc;
 }
 
@@ -229,7 +230,8 @@ static void writer_loop(gtap_capture *capture)
         int flush_now = op->type == OP_FLUSH;
         pthread_mutex_lock(&capture->lock);
         retire_locked(capture, op, active && rc == GTAP_OK);
-        flush_now = flush_now || capture->head == NULL || capture->bytes_since_flush >= capture->flush_bytes;
+        flush_now = flush_now || capture->head == NULL || capture->bytes_since_flush >= capture->flush_bytes ||
+                    now_seconds() - capture->last_flush_time >= capture->flush_seconds;
         active = capture->status == GTAP_OK;
         pthread_mutex_unlock(&capture->lock);
 
@@ -263,6 +265,7 @@ void *capture_writer_main(void *argument)
         capture->writer = NULL;
         return NULL;
     }
+    capture->last_flush_time = now_seconds();
     writer_loop(capture);
     if (capture->writer != NULL) {
         rc = gtap_writer_close(capture->writer);

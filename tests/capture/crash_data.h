@@ -1,0 +1,49 @@
+/* crash_data.h - the deterministic snapshot contents shared by the crash
+ * test's victim (crash_child.c) and its checker (test_crash.c): tensor t of
+ * kind k at step s is a pure function of (seed, t, k, s). */
+#ifndef GRADTAP_TEST_CRASH_DATA_H
+#define GRADTAP_TEST_CRASH_DATA_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "gradtap/dtype.h"
+
+enum { CRASH_TENSORS = 3 };
+
+static inline uint64_t crash_numel(int tensor)
+{
+    static const uint64_t sizes[CRASH_TENSORS] = {1000, 65536, 200000};
+    return sizes[tensor];
+}
+
+static inline gtap_dtype crash_dtype(int tensor)
+{
+    return tensor == 1 ? GTAP_BFLOAT16 : GTAP_FLOAT32;
+}
+
+static inline uint64_t crash_mix(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+/* Fill `out` with the bits of (tensor, kind, step): any bit pattern but
+ * NaN-free, so float and bfloat16 data compare exactly. */
+static inline void crash_fill(void *out, uint64_t seed, int tensor, int kind, int64_t step)
+{
+    uint64_t base = crash_mix(seed ^ ((uint64_t)tensor << 56) ^ ((uint64_t)kind << 48) ^ (uint64_t)step);
+    uint64_t n = crash_numel(tensor);
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t bits = (uint32_t)crash_mix(base + i) & 0xbf7fffffu; /* exponent < 255: finite */
+        if (crash_dtype(tensor) == GTAP_FLOAT32) memcpy((unsigned char *)out + 4 * i, &bits, 4);
+        else {
+            uint16_t half = (uint16_t)(bits >> 16);
+            memcpy((unsigned char *)out + 2 * i, &half, 2);
+        }
+    }
+}
+
+#endif

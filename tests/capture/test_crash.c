@@ -1,0 +1,179 @@
+/* test_crash.c - crash safety: crash_child captures continuously and is
+ * killed with SIGKILL at a random time, 24 times (seeds printed). Every step
+ * it reported as flushed must read back bit for bit with gradtap's reader,
+ * before and after `gradtap recover`, and its summaries must be there. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crash_data.h"
+#include "gradtap/format.h"
+#include "gradtap/summary.h"
+#include "gtap_test.h"
+
+#ifndef CRASH_CHILD
+#error "CRASH_CHILD must name the crash_child program"
+#endif
+
+enum { KILLS = 24 };
+
+static double now_seconds(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
+
+/* Parse "FLUSHED <step>" lines from `text`, keeping the largest step. */
+static void parse_lines(char *text, size_t *used, int64_t *flushed)
+{
+    char *start = text;
+    char *newline;
+    while ((newline = memchr(start, '\n', (size_t)(text + *used - start))) != NULL) {
+        *newline = '\0';
+        long long step;
+        if (sscanf(start, "FLUSHED %lld", &step) == 1 && step > *flushed) *flushed = step;
+        start = newline + 1;
+    }
+    size_t rest = (size_t)(text + *used - start);
+    memmove(text, start, rest);
+    *used = rest;
+}
+
+/* Run the child for `seconds`, SIGKILL it, return the last step it reported flushed. */
+static int64_t run_and_kill(const char *path, uint64_t seed, double seconds)
+{
+    int pipe_ends[2];
+    GT_ASSERT_FATAL(pipe(pipe_ends) == 0);
+    pid_t child = fork();
+    GT_ASSERT_FATAL(child >= 0);
+    if (child == 0) {
+        dup2(pipe_ends[1], STDOUT_FILENO);
+        close(pipe_ends[0]);
+        close(pipe_ends[1]);
+        char seed_text[32];
+        snprintf(seed_text, sizeof seed_text, "%" PRIu64, seed);
+        execl(CRASH_CHILD, CRASH_CHILD, path, seed_text, (char *)NULL);
+        _exit(127);
+    }
+    close(pipe_ends[1]);
+    char text[4096];
+    size_t used = 0;
+    int64_t flushed = -1;
+    double deadline = now_seconds() + seconds;
+    for (;;) {
+        double left = deadline - now_seconds();
+        if (left <= 0) break;
+        struct pollfd poll_entry = {pipe_ends[0], POLLIN, 0};
+        if (poll(&poll_entry, 1, (int)(left * 1000) + 1) <= 0) continue;
+        ssize_t got = read(pipe_ends[0], text + used, sizeof text - 1 - used);
+        if (got <= 0) break; /* the child died by itself: reported below */
+        used += (size_t)got;
+        parse_lines(text, &used, &flushed);
+    }
+    kill(child, SIGKILL);
+    /* lines written before the kill are valid reports too */
+    ssize_t got;
+    while ((got = read(pipe_ends[0], text + used, sizeof text - 1 - used)) > 0) {
+        used += (size_t)got;
+        parse_lines(text, &used, &flushed);
+    }
+    close(pipe_ends[0]);
+    int status = 0;
+    waitpid(child, &status, 0);
+    gtap_test_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, 0, __LINE__, __FILE__,
+                     "seed %" PRIu64 ": the child ended by itself (status 0x%x) instead of being killed", seed, status);
+    return flushed;
+}
+
+/* Every step <= flushed of every tensor and kind reads back exactly. */
+static void verify(const char *path, uint64_t seed, int64_t flushed, const char *when)
+{
+    gtap_reader *reader = NULL;
+    int rc = gtap_reader_open(path, &reader);
+    gtap_test_assert(rc == GTAP_OK, 1, __LINE__, __FILE__, "seed %" PRIu64 " (%s): open failed: %s", seed, when,
+                     gtap_last_error());
+    unsigned char *expected = malloc(crash_numel(CRASH_TENSORS - 1) * 4);
+    unsigned char *got = malloc(crash_numel(CRASH_TENSORS - 1) * 4);
+    for (int t = 0; t < CRASH_TENSORS; t++) {
+        char name[32];
+        snprintf(name, sizeof name, "tensor.%d", t);
+        size_t index;
+        GT_ASSERT_OK(gtap_reader_find_tensor(reader, name, &index));
+        uint64_t numel = crash_numel(t);
+        size_t bytes = numel * gtap_dtype_size(crash_dtype(t));
+        for (int kind = 0; kind < 2; kind++) {
+            size_t count = 0;
+            GT_ASSERT_OK(gtap_reader_steps(reader, index, (gtap_kind)kind, NULL, 0, &count));
+            gtap_test_assert(count >= (size_t)(flushed + 1), 0, __LINE__, __FILE__,
+                             "seed %" PRIu64 " (%s): %s kind %d has %zu snapshots, flushed through step %" PRId64, seed,
+                             when, name, kind, count, flushed);
+            for (int64_t step = 0; step <= flushed; step++) {
+                crash_fill(expected, seed, t, kind, step);
+                rc = gtap_reader_read_raw(reader, index, (gtap_kind)kind, step, 0, numel, got);
+                gtap_test_assert(rc == GTAP_OK && memcmp(expected, got, bytes) == 0, 0, __LINE__, __FILE__,
+                                 "seed %" PRIu64 " (%s): %s kind %d step %" PRId64 " does not read back (%s)", seed,
+                                 when, name, kind, step, rc == GTAP_OK ? "bits differ" : gtap_last_error());
+            }
+            size_t summaries = 0;
+            GT_ASSERT_OK(gtap_summary_count(reader, index, (gtap_kind)kind, &summaries));
+            gtap_test_assert(summaries >= (size_t)(flushed / 2 + 1), 0, __LINE__, __FILE__,
+                             "seed %" PRIu64 " (%s): %zu summaries, flushed through step %" PRId64, seed, when,
+                             summaries, flushed);
+        }
+    }
+    free(expected);
+    free(got);
+    gtap_reader_close(reader);
+}
+
+static void test_sigkill_at_random_times(void)
+{
+    uint64_t state = gtap_test_seed("capture crash test");
+    const char *cli = getenv("GRADTAP_CLI");
+    int with_data = 0;
+    for (int kill_index = 0; kill_index < KILLS; kill_index++) {
+        uint64_t seed = gtap_test_rand_u64(&state);
+        double seconds = 0.05 + 1.2 * gtap_test_rand_uniform(&state);
+        char path[600];
+        snprintf(path, sizeof path, "%s", gtap_test_path("crash.h5"));
+        unlink(path);
+        int64_t flushed = run_and_kill(path, seed, seconds);
+        printf("crash test: kill %d, seed %" PRIu64 ", after %.3f s, flushed through step %" PRId64 "\n", kill_index,
+               seed, seconds, flushed);
+        if (flushed < 0) continue; /* killed before anything was reported durable */
+        with_data++;
+        verify(path, seed, flushed, "as left by the kill");
+        if (cli != NULL && kill_index % 4 == 0) {
+            char command[2048];
+            snprintf(command, sizeof command, "'%s' recover '%s'", cli, path);
+            int status = gtap_test_system(command, NULL, NULL);
+            gtap_test_assert(status == 0, 0, __LINE__, __FILE__, "%s exited with %d", command, status);
+            verify(path, seed, flushed, "after gradtap recover");
+        }
+    }
+    gtap_test_assert(with_data >= KILLS / 2, 0, __LINE__, __FILE__,
+                     "only %d of %d runs reported a flushed step before the kill", with_data, KILLS);
+}
+
+static CU_TestInfo crash_tests[] = {
+    {"SIGKILL at 24 random times: every flushed step reads back", test_sigkill_at_random_times},
+    CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+    {"crash", NULL, NULL, NULL, NULL, crash_tests},
+    CU_SUITE_INFO_NULL,
+};
+
+int main(int argc, char **argv)
+{
+    return gtap_test_run(argc, argv, suites);
+}
