@@ -164,6 +164,26 @@ int gtap_train_run(const gtap_train_options *options, gtap_model *model, const g
 /* Release what a result owns; NULL allowed. */
 void gtap_train_result_free(gtap_train_result *result);
 
+/* What a results file records about the run as a whole. */
+typedef struct gtap_results_meta {
+    const char *model;           /* "logreg" or "mlp" */
+    const char *data;            /* "synthetic", "fashion-mnist" or a file name */
+    const char *form;            /* "stich" or "shi" */
+    uint64_t n, d, n_test, seed;
+    int workers;
+    double density;
+    double fstar;                /* NaN when not computed (MLP) */
+} gtap_results_meta;
+
+/* gtap_train_results_write_h5() - write an HDF5 results file (layout in
+ * docs/CLI.md, section converge): root attributes from `meta`, then per run
+ * i a group /methods/<names[i]> with the final figures as attributes and
+ * the curve as 1-D float64 datasets step, epoch, bits, loss, average_loss,
+ * accuracy, test_accuracy. Replaces an existing file.
+ * @return GTAP_OK; GTAP_EINVAL (NULL, a name with '/'); GTAP_EIO. */
+int gtap_train_results_write_h5(const char *path, const gtap_results_meta *meta, const char *const *names,
+                                const gtap_train_result *results, size_t count);
+
 /* gtap_train_capture_path() - the capture file of `rank`: `path` itself
  * when world_size is 1, else NAME.rankRRRRR.EXT (EXT: the part after the
  * last '.' of the file name, e.g. run.h5 -> run.rank00003.h5).

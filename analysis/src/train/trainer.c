@@ -224,8 +224,11 @@ static int worker_step(run_state *s, worker *w, uint64_t t, float eta, uint64_t 
         return GTAP_OK;
     }
     if (rc < 0) return rc;
-    if (o->fault == GTAP_TRAIN_FAULT_DROP_MEMORY) gtap_ef_reset(w->ef);
-    if (s->track_invariant && o->fault == GTAP_TRAIN_FAULT_NONE) {
+    if (o->fault == GTAP_TRAIN_FAULT_DROP_MEMORY) {
+        gtap_ef_reset(w->ef);
+        stats.memory_norm2 = 0.0;
+    }
+    if (s->track_invariant) {
         /* Lemma 3.2: ||m_{t+1}||^2 <= 20 eta_{t+1}^2 (d/k)^2 G^2 */
         double eta_next = gtap_schedule_eta(&o->schedule, t + 1);
         double ratio_dk = (double)s->d / (double)k_total;
