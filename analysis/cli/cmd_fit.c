@@ -1,9 +1,273 @@
-/* cmd_fit.c - `gradtap fit` (placeholder until its issue lands). */
-#include "cli.h"
+/* cmd_fit.c - `gradtap fit FILE...`: per snapshot the count, mean, standard
+ * deviation, skewness, excess kurtosis, min, max and fraction of exact
+ * zeros (exact, over all d), maximum-likelihood fits of the Gaussian,
+ * Laplace, Student-t and generalized normal families with standard errors,
+ * log-likelihood, AIC and Kolmogorov-Smirnov distance, and the best family;
+ * optionally a histogram with the fitted densities and Q-Q points. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis_common.h"
+#include "gradtap/fit.h"
+
+static const char usage[] =
+    "usage: gradtap fit [options] FILE...\n"
+    "\n"
+    "Per snapshot: count (finite values), mean, std (ML), skewness, excess\n"
+    "kurtosis, min, max, zero_fraction and nonfinite - exact over all d - and\n"
+    "maximum-likelihood fits of gauss, laplace, student (nu) and gennorm\n"
+    "(beta) with standard errors, log-likelihood, AIC and KS distance, and the\n"
+    "family with the smallest AIC. The fits use all finite values when\n"
+    "d <= --fit-sample, else the deterministic subsample of every s-th value\n"
+    "(s = ceil(d/N); columns sample_n and sample_stride say which).\n"
+    "\n"
+    "  --fit-sample N     largest sample the fits use (default 1048576)\n"
+    "  --hist BINS        histogram of the sample with each fitted density\n"
+    "  --hist-scale S     linear (default) or log (of log10|u|, zeros left out)\n"
+    "  --qq N             N quantile-quantile points per snapshot and family\n"
+    "  -f, --format FMT   table (default), csv or json\n"
+    "  -o, --output FILE  also write an HDF5 results file (tables /fit, /hist,\n"
+    "                     /qq); without -o, --hist and --qq tables are printed\n"
+    "                     after the fit table, each after a blank line\n"
+    "  -h, --help         this text\n"
+    GTAP_SELECTION_HELP
+    "\n"
+    "exit codes: 0 ok, 2 usage or input error, 3 internal error\n";
+
+#define FAMILY_COLUMNS 9
+enum {
+    C_RANK, C_STEP, C_TENSOR, C_KIND, C_D, C_N, C_MEAN, C_STD, C_SKEW, C_KURT, C_MIN, C_MAX, C_ZERO, C_NONFINITE,
+    C_SAMPLE_N, C_SAMPLE_STRIDE, C_BEST, C_FAMILIES, C_FILE = C_FAMILIES + FAMILY_COLUMNS * GTAP_FAMILY_COUNT, C_COUNT
+};
+static const char *const family_fields[FAMILY_COLUMNS] = {"loc", "loc_se", "scale", "scale_se", "shape",
+                                                          "shape_se", "loglik", "aic", "ks"};
+static char family_column_names[GTAP_FAMILY_COUNT * FAMILY_COLUMNS][32];
+static gtap_column fit_columns[C_COUNT] = {
+    {"rank", GTAP_CELL_INT, 0},       {"step", GTAP_CELL_INT, 0},      {"tensor", GTAP_CELL_STRING, 12},
+    {"kind", GTAP_CELL_STRING, 0},    {"d", GTAP_CELL_INT, 0},         {"count", GTAP_CELL_INT, 0},
+    {"mean", GTAP_CELL_DOUBLE, 0},    {"std", GTAP_CELL_DOUBLE, 0},    {"skewness", GTAP_CELL_DOUBLE, 0},
+    {"excess_kurtosis", GTAP_CELL_DOUBLE, 0}, {"min", GTAP_CELL_DOUBLE, 0}, {"max", GTAP_CELL_DOUBLE, 0},
+    {"zero_fraction", GTAP_CELL_DOUBLE, 0}, {"nonfinite", GTAP_CELL_INT, 0}, {"sample_n", GTAP_CELL_INT, 0},
+    {"sample_stride", GTAP_CELL_INT, 0}, {"best", GTAP_CELL_STRING, 0},
+};
+
+static const gtap_column hist_columns[] = {
+    {"rank", GTAP_CELL_INT, 0},          {"step", GTAP_CELL_INT, 0},         {"tensor", GTAP_CELL_STRING, 12},
+    {"kind", GTAP_CELL_STRING, 0},       {"scale", GTAP_CELL_STRING, 0},     {"bin", GTAP_CELL_INT, 0},
+    {"left", GTAP_CELL_DOUBLE, 0},       {"right", GTAP_CELL_DOUBLE, 0},     {"count", GTAP_CELL_INT, 0},
+    {"density", GTAP_CELL_DOUBLE, 0},    {"pdf_gauss", GTAP_CELL_DOUBLE, 0}, {"pdf_laplace", GTAP_CELL_DOUBLE, 0},
+    {"pdf_student", GTAP_CELL_DOUBLE, 0}, {"pdf_gennorm", GTAP_CELL_DOUBLE, 0},
+};
+enum { H_COUNT = sizeof hist_columns / sizeof hist_columns[0] };
+
+static const gtap_column qq_columns[] = {
+    {"rank", GTAP_CELL_INT, 0},        {"step", GTAP_CELL_INT, 0},         {"tensor", GTAP_CELL_STRING, 12},
+    {"kind", GTAP_CELL_STRING, 0},     {"p", GTAP_CELL_DOUBLE, 0},         {"sample", GTAP_CELL_DOUBLE, 0},
+    {"q_gauss", GTAP_CELL_DOUBLE, 0},  {"q_laplace", GTAP_CELL_DOUBLE, 0}, {"q_student", GTAP_CELL_DOUBLE, 0},
+    {"q_gennorm", GTAP_CELL_DOUBLE, 0},
+};
+enum { Q_COUNT = sizeof qq_columns / sizeof qq_columns[0] };
+
+typedef struct fit_options {
+    uint64_t hist_bins, qq_points;
+    int hist_log;
+    gtap_table hist, qq;
+} fit_options;
+
+static void name_family_columns(void)
+{
+    for (int f = 0; f < GTAP_FAMILY_COUNT; f++)
+        for (int j = 0; j < FAMILY_COLUMNS; j++) {
+            char *name = family_column_names[f * FAMILY_COLUMNS + j];
+            snprintf(name, sizeof family_column_names[0], "%s_%s", gtap_family_name((gtap_family)f), family_fields[j]);
+            fit_columns[C_FAMILIES + f * FAMILY_COLUMNS + j] = (gtap_column){name, GTAP_CELL_DOUBLE, 0};
+        }
+    fit_columns[C_FILE] = (gtap_column){"file", GTAP_CELL_STRING, 0};
+}
+
+static int compare_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* Density of log10|X| at y for a fitted X. */
+static double log_abs_density(const gtap_fit *f, double y)
+{
+    double x = pow(10.0, y);
+    return (gtap_fit_pdf(f, x) + gtap_fit_pdf(f, -x)) * x * log(10.0);
+}
+
+static int add_histogram(fit_options *o, gtap_analysis *a, size_t index, const float *sorted, uint64_t n,
+                         const gtap_fit *fits)
+{
+    const gtap_snapshot_ref *item = &a->selection.items[index];
+    const char *tensor = gtap_selection_tensor_name(&a->selection, item);
+    uint64_t first = 0;
+    if (o->hist_log)
+        while (first < n && sorted[first] == 0.0f) first++;
+    double lo = INFINITY, hi = -INFINITY;
+    for (uint64_t i = first; i < n; i++) {
+        double v = o->hist_log ? log10(fabs((double)sorted[i])) : (double)sorted[i];
+        if (sorted[i] == 0.0f && o->hist_log) continue;
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+    }
+    if (!(hi >= lo)) return GTAP_OK;
+    if (hi == lo) hi = lo + 1.0;
+    uint64_t bins = o->hist_bins, *counts = calloc((size_t)bins, sizeof *counts), used = 0;
+    if (counts == NULL) return gtap_set_error(GTAP_ENOMEM, "out of memory for the histogram");
+    double width = (hi - lo) / (double)bins;
+    for (uint64_t i = first; i < n; i++) {
+        if (o->hist_log && sorted[i] == 0.0f) continue;
+        double v = o->hist_log ? log10(fabs((double)sorted[i])) : (double)sorted[i];
+        uint64_t b = (uint64_t)((v - lo) / width);
+        counts[b < bins ? b : bins - 1]++;
+        used++;
+    }
+    int rc = GTAP_OK;
+    for (uint64_t b = 0; b < bins && rc == GTAP_OK; b++) {
+        double left = lo + width * (double)b, right = left + width, center = 0.5 * (left + right);
+        gtap_cell cells[H_COUNT] = {
+            gtap_cell_int(item->rank), gtap_cell_int(item->step), gtap_cell_str(tensor), gtap_cell_str(gtap_kind_name(item->kind)),
+            gtap_cell_str(o->hist_log ? "log10abs" : "linear"), gtap_cell_int((int64_t)b), gtap_cell_num(left),
+            gtap_cell_num(right), gtap_cell_int((int64_t)counts[b]), gtap_cell_num((double)counts[b] / ((double)used * width)),
+        };
+        for (int f = 0; f < GTAP_FAMILY_COUNT; f++)
+            cells[10 + f] = gtap_cell_num(o->hist_log ? log_abs_density(&fits[f], center) : gtap_fit_pdf(&fits[f], center));
+        rc = gtap_table_add(&o->hist, ((uint64_t)index << 24) + b, cells);
+    }
+    free(counts);
+    return rc;
+}
+
+static int add_qq(fit_options *o, gtap_analysis *a, size_t index, const float *sorted, uint64_t n, const gtap_fit *fits)
+{
+    const gtap_snapshot_ref *item = &a->selection.items[index];
+    const char *tensor = gtap_selection_tensor_name(&a->selection, item);
+    int rc = GTAP_OK;
+    for (uint64_t i = 0; i < o->qq_points && rc == GTAP_OK; i++) {
+        double p = ((double)i + 0.5) / (double)o->qq_points;
+        uint64_t at = (uint64_t)(p * (double)n);
+        gtap_cell cells[Q_COUNT] = {
+            gtap_cell_int(item->rank), gtap_cell_int(item->step), gtap_cell_str(tensor), gtap_cell_str(gtap_kind_name(item->kind)),
+            gtap_cell_num(p), gtap_cell_num((double)sorted[at < n ? at : n - 1]),
+        };
+        for (int f = 0; f < GTAP_FAMILY_COUNT; f++) cells[6 + f] = gtap_cell_num(gtap_fit_quantile(&fits[f], p));
+        rc = gtap_table_add(&o->qq, ((uint64_t)index << 24) + i, cells);
+    }
+    return rc;
+}
+
+static int fit_rows(gtap_analysis *a, size_t index, const gtap_snapshot_data *data, void *user)
+{
+    fit_options *o = user;
+    const gtap_snapshot_ref *item = &a->selection.items[index];
+    const gtap_moments *m = &data->moments;
+    gtap_fit fits[GTAP_FAMILY_COUNT];
+    gtap_family best = GTAP_FAMILY_COUNT;
+    int fitted = data->sample_count >= 2 && gtap_fit_all(data->sample, data->sample_count, fits, &best) == GTAP_OK;
+    if (!fitted) best = GTAP_FAMILY_COUNT;
+    gtap_cell cells[C_COUNT];
+    uint64_t nonfinite = m->nan_count + m->posinf_count + m->neginf_count;
+    cells[C_RANK] = gtap_cell_int(item->rank);
+    cells[C_STEP] = gtap_cell_int(item->step);
+    cells[C_TENSOR] = gtap_cell_str(gtap_selection_tensor_name(&a->selection, item));
+    cells[C_KIND] = gtap_cell_str(gtap_kind_name(item->kind));
+    cells[C_D] = gtap_cell_int((int64_t)item->d);
+    cells[C_N] = gtap_cell_int((int64_t)m->finite);
+    cells[C_MEAN] = gtap_cell_num(m->mean);
+    cells[C_STD] = gtap_cell_num(sqrt(gtap_moments_variance(m, 0)));
+    cells[C_SKEW] = gtap_cell_num(gtap_moments_skewness(m));
+    cells[C_KURT] = gtap_cell_num(gtap_moments_excess_kurtosis(m));
+    cells[C_MIN] = gtap_cell_num(m->min);
+    cells[C_MAX] = gtap_cell_num(m->max);
+    cells[C_ZERO] = gtap_cell_num(m->finite ? (double)m->zero_count / (double)m->finite : NAN);
+    cells[C_NONFINITE] = gtap_cell_int((int64_t)nonfinite);
+    cells[C_SAMPLE_N] = gtap_cell_int((int64_t)data->sample_count);
+    cells[C_SAMPLE_STRIDE] = gtap_cell_int((int64_t)data->sample_stride);
+    cells[C_BEST] = gtap_cell_str(fitted ? gtap_family_name(best) : "none");
+    for (int f = 0; f < GTAP_FAMILY_COUNT; f++) {
+        const gtap_fit *fit = &fits[f];
+        double values[FAMILY_COLUMNS] = {fit->loc, fit->loc_se, fit->scale, fit->scale_se, fit->shape,
+                                         fit->shape_se, fit->loglik, fit->aic, fit->ks};
+        for (int j = 0; j < FAMILY_COLUMNS; j++)
+            cells[C_FAMILIES + f * FAMILY_COLUMNS + j] = gtap_cell_num(fitted ? values[j] : NAN);
+    }
+    cells[C_FILE] = gtap_cell_str(a->selection.paths[item->file]);
+    int rc = gtap_table_add(&a->table, index, cells);
+    if (rc < 0 || !fitted || (o->hist_bins == 0 && o->qq_points == 0)) return rc;
+    float *sorted = malloc((size_t)data->sample_count * sizeof *sorted);
+    if (sorted == NULL) return gtap_set_error(GTAP_ENOMEM, "out of memory");
+    memcpy(sorted, data->sample, (size_t)data->sample_count * sizeof *sorted);
+    qsort(sorted, (size_t)data->sample_count, sizeof *sorted, compare_float);
+    if (o->hist_bins) rc = add_histogram(o, a, index, sorted, data->sample_count, fits);
+    if (rc == GTAP_OK && o->qq_points) rc = add_qq(o, a, index, sorted, data->sample_count, fits);
+    free(sorted);
+    return rc;
+}
+
+/* Gather, print (without -o) or write (with -o) an extra table. */
+static int extra_table(gtap_analysis *a, gtap_table *t, const char *name)
+{
+    int rc = gtap_table_gather(t);
+    if (rc < 0 || !a->is_root) return rc;
+    if (a->results) return gtap_table_write_h5(t, a->results, name);
+    fputc('\n', stdout);
+    gtap_table_print(t, stdout, a->common.format);
+    return GTAP_OK;
+}
 
 int gtap_cmd_fit(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return gtap_cli_error(GTAP_EXIT_INTERNAL, "not implemented yet");
+    static const struct option options[] = {
+        GTAP_ANALYSIS_LONG_OPTIONS,
+        {"hist", required_argument, NULL, 'H'},
+        {"hist-scale", required_argument, NULL, 'L'},
+        {"qq", required_argument, NULL, 'Q'},
+        {NULL, 0, NULL, 0},
+    };
+    name_family_columns();
+    fit_options o;
+    memset(&o, 0, sizeof o);
+    gtap_table_init(&o.hist, hist_columns, H_COUNT);
+    gtap_table_init(&o.qq, qq_columns, Q_COUNT);
+    gtap_analysis a;
+    gtap_analysis_init(&a, fit_columns, C_COUNT);
+    int option, exit_code = GTAP_EXIT_OK;
+    optind = 1;
+    while (exit_code == GTAP_EXIT_OK && (option = getopt_long(argc, argv, "f:o:h", options, NULL)) != -1) {
+        int handled = gtap_analysis_option(&a, option, optarg, usage);
+        if (handled < 0) exit_code = -handled;
+        if (handled != 0) continue;
+        switch (option) {
+        case 'H': exit_code = gtap_cli_parse_u64("--hist", optarg, 1, 1000000, &o.hist_bins); break;
+        case 'Q': exit_code = gtap_cli_parse_u64("--qq", optarg, 1, 1000000, &o.qq_points); break;
+        case 'L':
+            if (strcmp(optarg, "log") == 0) o.hist_log = 1;
+            else if (strcmp(optarg, "linear") != 0) exit_code = gtap_cli_error(GTAP_EXIT_USAGE, "--hist-scale: '%s' is not linear or log", optarg);
+            break;
+        default:
+            gtap_cli_print_usage(stderr, usage);
+            exit_code = GTAP_EXIT_USAGE;
+        }
+    }
+    if (exit_code == GTAP_EXIT_OK && (a.densities || a.ks))
+        exit_code = gtap_cli_error(GTAP_EXIT_USAGE, "--density and --k do not apply to fit");
+    if (exit_code == GTAP_EXIT_OK && !a.help) {
+        a.k_count = 0;
+        a.ks_for = NULL;
+        uint64_t dummy = 0;
+        a.ks = malloc(sizeof dummy); /* no k: an empty list keeps the default densities away */
+        exit_code = a.ks ? gtap_analysis_run(&a, argc, argv, NULL, fit_rows, &o) : GTAP_EXIT_INTERNAL;
+        int rc = GTAP_OK;
+        if (exit_code == GTAP_EXIT_OK && o.hist_bins) rc = extra_table(&a, &o.hist, "hist");
+        if (exit_code == GTAP_EXIT_OK && rc == GTAP_OK && o.qq_points) rc = extra_table(&a, &o.qq, "qq");
+        if (rc < 0) exit_code = gtap_cli_fail(rc);
+    }
+    gtap_table_free(&o.hist);
+    gtap_table_free(&o.qq);
+    int finish = gtap_analysis_finish(&a, "fit", a.help ? GTAP_EXIT_USAGE : exit_code);
+    return exit_code ? exit_code : finish;
 }

@@ -166,15 +166,21 @@ static void test_sample_and_k(void)
     float *s = NULL;
     uint64_t n, stride;
     GT_ASSERT_OK(gtap_sample_stride(u, 10, 3, &s, &n, &stride));
-    GT_ASSERT_U64_EQ(stride, 3); /* 8 finite values, at most 3 -> every 3rd */
+    GT_ASSERT_U64_EQ(stride, 4); /* indices 0, 4, 8 */
     GT_ASSERT_U64_EQ(n, 3);
     GT_ASSERT_NEAR(s[0], 0, 0, 0);
     GT_ASSERT_NEAR(s[1], 4, 0, 0);
     GT_ASSERT_NEAR(s[2], 8, 0, 0);
     free(s);
+    GT_ASSERT_OK(gtap_sample_stride(u, 10, 5, &s, &n, &stride));
+    GT_ASSERT_U64_EQ(stride, 2); /* indices 0, 2 (NaN: skipped), 4, 6 (Inf: skipped), 8 */
+    GT_ASSERT_U64_EQ(n, 3);
+    free(s);
     GT_ASSERT_OK(gtap_sample_stride(u, 10, 100, &s, &n, &stride));
     GT_ASSERT_U64_EQ(n, 8);
     GT_ASSERT_U64_EQ(stride, 1);
+    GT_ASSERT_U64_EQ(gtap_sample_index_stride(10, 3), 4);
+    GT_ASSERT_U64_EQ(gtap_sample_index_stride(9, 3), 3);
     free(s);
     GT_ASSERT_U64_EQ(gtap_k_for_density(0.001, 999), 1);
     GT_ASSERT_U64_EQ(gtap_k_for_density(0.01, 1000), 10);
@@ -202,6 +208,15 @@ static void test_threads(void)
     }
     GT_ASSERT_U64_EQ(m2.nan_count, 1);
     GT_ASSERT_NEAR(m2.m4, m1.m4, 0, 1e-10);
+    /* energies bit-identical, and everything identical for 1, 2 and 3 threads */
+    gtap_tail_result t1[5];
+    gtap_moments mt1;
+    GT_ASSERT_OK(gtap_tail_energy_threads(u, d, ks, 5, t1, &mt1, 1));
+    for (int i = 0; i < 5; i++) {
+        GT_ASSERT(t1[i].tail2 == one[i].tail2 && t1[i].head2 == one[i].head2);
+        GT_ASSERT(t1[i].tail2 == two[i].tail2 && t1[i].head2 == two[i].head2);
+    }
+    GT_ASSERT(mt1.m2 == m2.m2 && mt1.m4 == m2.m4 && mt1.mean == m2.mean && mt1.norm2 == m2.norm2);
     free(u);
 }
 

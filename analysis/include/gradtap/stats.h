@@ -19,23 +19,59 @@
 extern "C" {
 #endif
 
-/* gtap_tail_energy_threads() - gtap_tail_energy() (same arguments, same
- * results up to the order of floating-point additions) with `threads`
- * OpenMP threads over contiguous slices of u (0: OpenMP's default; 1: no
- * threads). Memory: about 1 MiB plus 256 KiB per distinct boundary bucket,
- * per thread. @return as gtap_tail_energy. */
+/* gtap_tail_energy_threads() - gtap_tail_energy() (same arguments; the
+ * same energies bit for bit, moments merged per GTAP_TAIL_SEGMENT) with
+ * `threads` OpenMP threads (0: OpenMP's default), the results independent
+ * of the thread count. Memory: about 1.5 MiB plus 256 KiB per distinct
+ * boundary bucket, per thread. @return as gtap_tail_energy. */
 int gtap_tail_energy_threads(const float *u, uint64_t d, const uint64_t *ks, size_t nk,
                              gtap_tail_result *results, gtap_moments *moments, int threads);
 
-/* gtap_sample_stride() - the deterministic subsample of the finite values of
- * u[0..d): when the finite count n <= max, all of them; otherwise every s-th
- * finite value (s = ceil(n / max), in index order, starting with the first),
- * so at most `max` values. The same input always gives the same sample.
+/* A team of OpenMP threads computing gtap_tail_energy over a vector that
+ * arrives in chunks (a vector larger than memory, or several tensors read
+ * one after another as one concatenated vector):
+ *     gtap_tail_team_create(threads, &team);
+ *     for each chunk: gtap_tail_team_feed(team, chunk, n);      pass 1
+ *     gtap_tail_team_plan(team, ks, nk, &refine);
+ *     if (refine) for each chunk again: gtap_tail_team_refine(team, chunk, n);
+ *     gtap_tail_team_finish(team, results, &moments);
+ * Each chunk is cut into fixed segments of GTAP_TAIL_SEGMENT values that
+ * the threads share; the histogram sums are exact and the moments of the
+ * segments are merged in segment order, so every output is bit-identical
+ * for any thread count (it depends only on the chunking). */
+#define GTAP_TAIL_SEGMENT ((uint64_t)1 << 20)
+
+typedef struct gtap_tail_team gtap_tail_team;
+
+/* `threads` 0: OpenMP's default. @return GTAP_OK, GTAP_EINVAL, GTAP_ENOMEM. */
+int gtap_tail_team_create(int threads, gtap_tail_team **team);
+/* Release; NULL allowed. */
+void gtap_tail_team_free(gtap_tail_team *team);
+/* Back to an empty pass 1 (keeps the memory). */
+void gtap_tail_team_reset(gtap_tail_team *team);
+/* Pass 1 over one chunk. @return as gtap_tail_feed. */
+int gtap_tail_team_feed(gtap_tail_team *team, const float *u, uint64_t n);
+/* End of pass 1. @return as gtap_tail_plan. */
+int gtap_tail_team_plan(gtap_tail_team *team, const uint64_t *ks, size_t nk, int *refine);
+/* Pass 2 over one chunk (the same chunks again). @return as gtap_tail_refine. */
+int gtap_tail_team_refine(gtap_tail_team *team, const float *u, uint64_t n);
+/* Results in the order of ks, and the moments (may be NULL).
+ * @return as gtap_tail_finish. */
+int gtap_tail_team_finish(gtap_tail_team *team, gtap_tail_result *results, gtap_moments *moments);
+
+/* gtap_sample_stride() - the deterministic subsample of u[0..d): the
+ * coordinates with index i = 0, s, 2s, ... (s = ceil(d / max); s = 1 when
+ * d <= max) that are finite, so at most `max` values. The same input always
+ * gives the same sample; gtap_sample_index_stride() gives s for a d, so a
+ * streaming caller can take the same sample chunk by chunk.
  * *sample (malloc'ed, free() it) receives *count values; *stride the s used
  * (1 = no subsampling). `max` >= 1. @return GTAP_OK; GTAP_EINVAL;
  * GTAP_ENOMEM. */
 int gtap_sample_stride(const float *u, uint64_t d, uint64_t max, float **sample, uint64_t *count,
                        uint64_t *stride);
+
+/* s = ceil(d / max) (1 when d <= max; max >= 1). */
+uint64_t gtap_sample_index_stride(uint64_t d, uint64_t max);
 
 /* k for a density (ALGORITHMS.md section 1): max(1, floor(rho * d)),
  * clamped to d; 0 only when d = 0. rho in (0, 1]. */

@@ -1,57 +1,143 @@
-/* tail_parallel.c - the exact tail-energy kernel (gradtap/tail.h) run with
- * OpenMP threads: each thread feeds one contiguous slice of the vector into
- * its own accumulator, the accumulators are merged and planned once, each
- * thread refines its slice against the common plan, and the refinements
- * are merged again (ALGORITHMS.md section 1). */
+/* tail_parallel.c - the exact tail-energy kernel (gradtap/tail.h) run by a
+ * team of OpenMP threads over a vector given in chunks (gradtap/stats.h).
+ * Each thread owns an accumulator; a chunk is cut into fixed segments that
+ * the threads take in turn; the moments of each segment are kept apart and
+ * merged in segment order, and the histogram sums are exact, so results do
+ * not depend on the number of threads (ALGORITHMS.md section 1). */
 #include <omp.h>
 #include <stdlib.h>
 
 #include "gradtap/stats.h"
 
-/* Slice [*begin, *end) of d for thread `index` of `count`. */
-static void slice(uint64_t d, int index, int count, uint64_t *begin, uint64_t *end)
+struct gtap_tail_team {
+    int threads;
+    gtap_tail **workers;
+    gtap_moments moments;   /* merged in segment order */
+    gtap_moments *segments; /* per segment of the current chunk */
+    size_t segment_capacity;
+};
+
+int gtap_tail_team_create(int threads, gtap_tail_team **team)
 {
-    uint64_t base = d / (uint64_t)count, extra = d % (uint64_t)count, i = (uint64_t)index;
-    *begin = i * base + (i < extra ? i : extra);
-    *end = *begin + base + (i < extra ? 1 : 0);
+    if (team == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_tail_team_create: NULL output");
+    *team = NULL;
+    if (threads <= 0) threads = omp_get_max_threads();
+    if (threads < 1) threads = 1;
+    gtap_tail_team *t = calloc(1, sizeof *t);
+    if (t == NULL || (t->workers = calloc((size_t)threads, sizeof *t->workers)) == NULL) {
+        free(t);
+        return gtap_set_error(GTAP_ENOMEM, "tail energy: out of memory");
+    }
+    t->threads = threads;
+    for (int i = 0; i < threads; i++) {
+        int rc = gtap_tail_create(&t->workers[i]);
+        if (rc < 0) {
+            gtap_tail_team_free(t);
+            return rc;
+        }
+    }
+    gtap_moments_init(&t->moments);
+    *team = t;
+    return GTAP_OK;
 }
 
-static int parallel_pass(gtap_tail **workers, int count, const float *u, uint64_t d, int refine)
+void gtap_tail_team_free(gtap_tail_team *t)
 {
-    int status = GTAP_OK;
-#pragma omp parallel for num_threads(count) schedule(static, 1) reduction(min : status)
-    for (int i = 0; i < count; i++) {
-        uint64_t begin, end;
-        slice(d, i, count, &begin, &end);
-        int rc = refine ? gtap_tail_refine(workers[i], u + begin, end - begin)
-                        : gtap_tail_feed(workers[i], u + begin, end - begin);
-        if (rc < status) status = rc;
+    if (t == NULL) return;
+    for (int i = 0; i < t->threads; i++) gtap_tail_free(t->workers[i]);
+    free(t->workers);
+    free(t->segments);
+    free(t);
+}
+
+void gtap_tail_team_reset(gtap_tail_team *t)
+{
+    if (t == NULL) return;
+    for (int i = 0; i < t->threads; i++) gtap_tail_reset(t->workers[i]);
+    gtap_moments_init(&t->moments);
+}
+
+static uint64_t segment_count(uint64_t n)
+{
+    return n / GTAP_TAIL_SEGMENT + (n % GTAP_TAIL_SEGMENT ? 1 : 0);
+}
+
+/* Run pass 1 (refine = 0) or pass 2 over the segments of one chunk. */
+static int team_pass(gtap_tail_team *t, const float *u, uint64_t n, int refine)
+{
+    if (u == NULL && n > 0) return gtap_set_error(GTAP_EINVAL, "tail energy: NULL chunk");
+    uint64_t segments = segment_count(n);
+    if (!refine && segments > t->segment_capacity) {
+        if (segments > SIZE_MAX / sizeof *t->segments) return gtap_set_error(GTAP_EOVERFLOW, "tail energy: chunk too large");
+        gtap_moments *grown = realloc(t->segments, (size_t)segments * sizeof *grown);
+        if (grown == NULL) return gtap_set_error(GTAP_ENOMEM, "tail energy: out of memory");
+        t->segments = grown;
+        t->segment_capacity = segments;
     }
-    for (int i = 1; i < count && status == GTAP_OK; i++) status = gtap_tail_merge(workers[0], workers[i]);
+    int threads = segments < (uint64_t)t->threads ? (int)segments : t->threads;
+    if (threads < 1) threads = 1;
+    int status = GTAP_OK;
+#pragma omp parallel num_threads(threads) reduction(min : status)
+    {
+        gtap_tail *worker = t->workers[omp_get_thread_num()];
+#pragma omp for schedule(static)
+        for (int64_t s = 0; s < (int64_t)segments; s++) {
+            uint64_t begin = (uint64_t)s * GTAP_TAIL_SEGMENT;
+            uint64_t length = n - begin < GTAP_TAIL_SEGMENT ? n - begin : GTAP_TAIL_SEGMENT;
+            int rc = refine ? gtap_tail_refine(worker, u + begin, length) : gtap_tail_feed(worker, u + begin, length);
+            if (rc == GTAP_OK && !refine) rc = gtap_tail_take_moments(worker, &t->segments[s]);
+            if (rc < status) status = rc;
+        }
+    }
+    if (status < 0 || refine) return status;
+    for (uint64_t s = 0; s < segments && status == GTAP_OK; s++) status = gtap_moments_merge(&t->moments, &t->segments[s]);
     return status;
+}
+
+int gtap_tail_team_feed(gtap_tail_team *t, const float *u, uint64_t n)
+{
+    if (t == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_tail_team_feed: NULL team");
+    return team_pass(t, u, n, 0);
+}
+
+int gtap_tail_team_plan(gtap_tail_team *t, const uint64_t *ks, size_t nk, int *refine)
+{
+    if (t == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_tail_team_plan: NULL team");
+    int rc = GTAP_OK;
+    for (int i = 1; i < t->threads && rc == GTAP_OK; i++) rc = gtap_tail_merge(t->workers[0], t->workers[i]);
+    if (rc == GTAP_OK) rc = gtap_tail_plan(t->workers[0], ks, nk, refine);
+    for (int i = 1; i < t->threads && rc == GTAP_OK; i++) rc = gtap_tail_adopt_plan(t->workers[i], t->workers[0]);
+    return rc;
+}
+
+int gtap_tail_team_refine(gtap_tail_team *t, const float *u, uint64_t n)
+{
+    if (t == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_tail_team_refine: NULL team");
+    return team_pass(t, u, n, 1);
+}
+
+int gtap_tail_team_finish(gtap_tail_team *t, gtap_tail_result *results, gtap_moments *moments)
+{
+    if (t == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_tail_team_finish: NULL team");
+    int rc = GTAP_OK;
+    for (int i = 1; i < t->threads && rc == GTAP_OK; i++) rc = gtap_tail_merge(t->workers[0], t->workers[i]);
+    if (rc == GTAP_OK) rc = gtap_tail_finish(t->workers[0], results);
+    if (rc == GTAP_OK && moments) *moments = t->moments;
+    return rc;
 }
 
 int gtap_tail_energy_threads(const float *u, uint64_t d, const uint64_t *ks, size_t nk,
                              gtap_tail_result *results, gtap_moments *moments, int threads)
 {
-    if (threads <= 0) threads = omp_get_max_threads();
-    /* below ~1M values a thread costs more than it saves */
-    uint64_t useful = d / (1u << 20) + 1;
-    if ((uint64_t)threads > useful) threads = (int)useful;
-    if (threads <= 1) return gtap_tail_energy(u, d, ks, nk, results, moments);
     if ((u == NULL && d > 0) || (nk > 0 && (ks == NULL || results == NULL)))
         return gtap_set_error(GTAP_EINVAL, "gtap_tail_energy_threads: NULL argument");
-    gtap_tail **workers = calloc((size_t)threads, sizeof *workers);
-    if (workers == NULL) return gtap_set_error(GTAP_ENOMEM, "tail energy: out of memory");
-    int rc = GTAP_OK, refine = 0;
-    for (int i = 0; i < threads && rc == GTAP_OK; i++) rc = gtap_tail_create(&workers[i]);
-    if (rc == GTAP_OK) rc = parallel_pass(workers, threads, u, d, 0);
-    if (rc == GTAP_OK) rc = gtap_tail_plan(workers[0], ks, nk, &refine);
-    if (rc == GTAP_OK && moments) rc = gtap_tail_moments(workers[0], moments);
-    for (int i = 1; i < threads && rc == GTAP_OK && refine; i++) rc = gtap_tail_adopt_plan(workers[i], workers[0]);
-    if (rc == GTAP_OK && refine) rc = parallel_pass(workers, threads, u, d, 1);
-    if (rc == GTAP_OK) rc = gtap_tail_finish(workers[0], results);
-    for (int i = 0; i < threads; i++) gtap_tail_free(workers[i]);
-    free(workers);
+    gtap_tail_team *team = NULL;
+    int refine = 0;
+    int rc = gtap_tail_team_create(threads, &team);
+    if (rc == GTAP_OK) rc = gtap_tail_team_feed(team, u, d);
+    if (rc == GTAP_OK) rc = gtap_tail_team_plan(team, ks, nk, &refine);
+    if (rc == GTAP_OK && refine) rc = gtap_tail_team_refine(team, u, d);
+    if (rc == GTAP_OK) rc = gtap_tail_team_finish(team, results, moments);
+    gtap_tail_team_free(team);
     return rc;
 }

@@ -11,8 +11,10 @@
  *
  * Method (no sort): pass 1 builds a radix histogram of the IEEE bit pattern
  * of |u_i| (the top 16 of its 31 bits: sign dropped, for non-negative floats
- * the pattern orders like the value) with a count and a double sum of
- * squares per bucket, and accumulates the moments. The bucket holding the
+ * the pattern orders like the value) with a count and an exact (integer)
+ * sum of squares per bucket, and accumulates the moments. Because bucket
+ * sums are exact, T_k, H_k and ||u||^2 do not depend on how the vector was
+ * chunked, threaded or ordered: they are bit-identical for any split. The bucket holding the
  * k-th largest |u_i| is the "boundary bucket" of k. Pass 2 reads the vector
  * again and counts, for the boundary buckets only, every element by its low
  * 15 bits: 16 + 15 bits are the whole pattern, so each second-level bin holds
@@ -166,6 +168,13 @@ int gtap_tail_finish(gtap_tail *tail, gtap_tail_result *results);
 /* gtap_tail_moments() - the counts and moments of pass 1 (any phase after
  * feeding; the object keeps them). @return GTAP_OK or GTAP_EINVAL. */
 int gtap_tail_moments(const gtap_tail *tail, gtap_moments *moments);
+
+/* gtap_tail_take_moments() - as gtap_tail_moments(), and reset the object's
+ * moments to empty (its histogram is kept): lets a caller collect the
+ * moments of fixed segments and merge them in a fixed order, so that the
+ * moments, too, do not depend on how work was split among threads.
+ * @return GTAP_OK or GTAP_EINVAL. */
+int gtap_tail_take_moments(gtap_tail *tail, gtap_moments *moments);
 
 /* A source of chunks for gtap_tail_energy_stream(): called with pass = 1,
  * then (when needed) pass = 2, each time for chunk = 0, 1, 2, ...; it

@@ -3,7 +3,11 @@
  * patterns of |u| (ALGORITHMS.md section 1; contract in gradtap/tail.h).
  *
  * Level 1 (pass 1): key = top 16 of the 31 magnitude bits; per key a count
- * and a double sum of u_i^2. Level 2 (pass 2): only for the boundary buckets
+ * and the EXACT sum of u_i^2: inside a bucket every |u_i| is m * 2^(e-150)
+ * with the same exponent e and a 24-bit integer m, so the bucket sums m^2
+ * in a 128-bit integer (scaled by 2^(2e-300) when read). The sums are thus
+ * independent of chunking, thread count and order: results are bit-identical
+ * however the vector is split (and across MPI ranks). Level 2 (pass 2): only for the boundary buckets
  * of the requested k, a count per low-15-bit pattern; such a bin holds a
  * single exact value v, so its energy is count * v^2 with no estimation. */
 #include <math.h>
@@ -32,7 +36,7 @@ typedef struct k_plan {
 struct gtap_tail {
     int phase;
     uint64_t *counts;     /* BUCKET_COUNT */
-    double *sums;         /* BUCKET_COUNT */
+    unsigned __int128 *sums; /* BUCKET_COUNT exact sums of m^2 (see top) */
     gtap_moments moments;
     /* the plan */
     size_t k_count;
@@ -55,6 +59,23 @@ static double value_of_bits(uint32_t bits)
     float value;
     memcpy(&value, &bits, sizeof value);
     return (double)value;
+}
+
+/* Integer mantissa of a finite magnitude pattern (implicit bit included). */
+static uint64_t mantissa_of_bits(uint32_t bits)
+{
+    uint32_t exponent = bits >> 23;
+    return exponent ? (uint64_t)((bits & 0x7fffffu) | 0x800000u) : (uint64_t)bits;
+}
+
+/* The energy of bucket b in double: sum m^2 * 2^(2 (max(e,1) - 150)). */
+static double bucket_energy(const gtap_tail *t, uint32_t bucket)
+{
+    int exponent = (int)(bucket >> 8); /* 8 exponent bits, then 8 mantissa bits */
+    if (exponent == 0) exponent = 1;
+    unsigned __int128 sum = t->sums[bucket];
+    double value = (double)(uint64_t)(sum >> 64) * 18446744073709551616.0 + (double)(uint64_t)sum;
+    return ldexp(value, 2 * (exponent - 150));
 }
 
 static void drop_plan(gtap_tail *t)
@@ -111,7 +132,7 @@ void gtap_tail_reset(gtap_tail *t)
 static void feed_block(gtap_tail *t, const float *u, size_t n)
 {
     uint64_t *counts = t->counts;
-    double *sums = t->sums;
+    unsigned __int128 *sums = t->sums;
     int nonfinite = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t bits = magnitude_bits(u[i]);
@@ -120,9 +141,9 @@ static void feed_block(gtap_tail *t, const float *u, size_t n)
             continue;
         }
         uint32_t key = bits >> SUB_BITS;
-        double x = (double)u[i];
+        uint64_t m = mantissa_of_bits(bits);
         counts[key]++;
-        sums[key] += x * x;
+        sums[key] += m * m;
     }
     gtap_tail_moments_block(&t->moments, u, n, nonfinite);
 }
@@ -214,12 +235,12 @@ int gtap_tail_plan(gtap_tail *t, const uint64_t *ks, size_t nk, int *refine)
         above[b] = count_sum;
         head[b] = energy;
         count_sum += t->counts[b];
-        energy += t->sums[b];
+        energy += bucket_energy(t, b);
     }
     energy = 0.0;
     for (uint32_t b = 0; b < BUCKET_COUNT; b++) {
         tail[b] = energy;
-        energy += t->sums[b];
+        energy += bucket_energy(t, b);
     }
     uint64_t finite = count_sum;
     for (size_t i = 0; i < nk; i++) {
@@ -326,7 +347,7 @@ int gtap_tail_finish(gtap_tail *t, gtap_tail_result *results)
                                   (unsigned long long)seen, b, (unsigned long long)t->counts[b]);
     }
     double norm2 = 0.0;
-    for (uint32_t b = 0; b < BUCKET_COUNT; b++) norm2 += t->sums[b];
+    for (uint32_t b = 0; b < BUCKET_COUNT; b++) norm2 += bucket_energy(t, b);
     for (size_t i = 0; i < t->k_count; i++) {
         const k_plan *p = &t->plans[i];
         gtap_tail_result *r = &results[i];
@@ -351,5 +372,13 @@ int gtap_tail_moments(const gtap_tail *t, gtap_moments *moments)
 {
     if (t == NULL || moments == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_tail_moments: NULL argument");
     *moments = t->moments;
+    return GTAP_OK;
+}
+
+int gtap_tail_take_moments(gtap_tail *t, gtap_moments *moments)
+{
+    if (t == NULL || moments == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_tail_take_moments: NULL argument");
+    *moments = t->moments;
+    gtap_moments_init(&t->moments);
     return GTAP_OK;
 }
