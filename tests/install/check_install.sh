@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# check_install.sh BUILD_DIR CONSUMER_SOURCE WORK_DIR - install gradtap from
+# BUILD_DIR into WORK_DIR/prefix, then build and run the consumer program with
+# CMake's find_package(gradtap) and again with pkg-config.
+set -euo pipefail
+build_dir="$1" consumer="$2" work="$3"
+rm -rf "$work" && mkdir -p "$work"
+cmake --install "$build_dir" --prefix "$work/prefix" >"$work/install.log"
+test -f "$work/prefix/include/gradtap/format.h"
+test -f "$work/prefix/include/gradtap/status.h"
+
+cmake -S "$consumer" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$work/prefix" >"$work/configure.log"
+cmake --build "$work/cmake-build" >"$work/build.log"
+"$work/cmake-build/consumer" "$work/from-cmake.h5"
+
+libdir="$(ls -d "$work/prefix"/lib*/pkgconfig | head -1)"
+export PKG_CONFIG_PATH="$libdir"
+cc -std=c11 "$consumer/consumer.c" -o "$work/consumer-pc" $(pkg-config --cflags --libs gradtap) \
+   -Wl,-rpath,"$(dirname "$libdir")"
+"$work/consumer-pc" "$work/from-pkgconfig.h5"
+echo "install_consumers: find_package and pkg-config consumers built and ran"
