@@ -248,6 +248,24 @@ int gtap_capture_close(gtap_capture *capture, gtap_capture_stats *stats);
  * @return GTAP_OK; GTAP_EOVERFLOW when it does not fit; GTAP_EINVAL. */
 int gtap_capture_rank_path(const char *path, int rank, char *out, size_t capacity);
 
+/* What gtap_capture_recover() found and did. */
+typedef struct gtap_recover_report {
+    int needed;             /* 1: the file was left open for writing (a killed writer) */
+    int recovered;          /* 1: its status flags were cleared (not with dry_run) */
+    int complete;           /* the file's `complete` attribute (1: closed by its writer) */
+    uint64_t snapshots;     /* committed snapshots in the file (all tensors and kinds) */
+} gtap_recover_report;
+
+/* gtap_capture_recover() - make a snapshot file left by a killed writer
+ * readable by every HDF5 reader (h5py without swmr=True, h5dump): clears
+ * the superblock's "open for writing" flags, as HDF5's h5clear -s does, and
+ * checks that the file then opens normally. Committed snapshots are not
+ * changed; `complete` stays 0. A file that needs nothing is left untouched.
+ * With dry_run, only reports. `report` may be NULL.
+ * @return GTAP_OK; GTAP_ENOTFOUND; GTAP_EFORMAT (not a gradtap snapshot
+ * file, or damaged beyond what clearing the flags repairs); GTAP_EIO. */
+int gtap_capture_recover(const char *path, int dry_run, gtap_recover_report *report);
+
 #ifdef __cplusplus
 }
 #endif
