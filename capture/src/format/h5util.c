@@ -135,34 +135,28 @@ done:
     return status;
 }
 
+/* A 16-bit little-endian float: sign bit 15, `exponent_bits` exponent bits
+ * just below it with the given bias, the mantissa in the bits below. */
+static hid_t sixteen_bit_float(size_t exponent_bits, size_t exponent_bias)
+{
+    size_t mantissa_bits = 15 - exponent_bits;
+    hid_t type = H5Tcopy(H5T_IEEE_F32LE);
+    if (type < 0) return type;
+    if (H5Tset_fields(type, 15, mantissa_bits, exponent_bits, 0, mantissa_bits) < 0 || H5Tset_size(type, 2) < 0 ||
+        H5Tset_ebias(type, exponent_bias) < 0) {
+        H5Tclose(type);
+        return H5I_INVALID_HID;
+    }
+    return type;
+}
+
 hid_t gtap_h5_file_type(gtap_dtype dtype)
 {
-    hid_t type = H5I_INVALID_HID;
     switch (dtype) {
-    case GTAP_FLOAT32:
-        return H5Tcopy(H5T_IEEE_F32LE);
-    case GTAP_FLOAT16:
-        /* IEEE binary16: sign bit 15, exponent bits 10-14 (bias 15), mantissa 0-9 */
-        type = H5Tcopy(H5T_IEEE_F32LE);
-        if (type < 0) return type;
-        if (H5Tset_fields(type, 15, 10, 5, 0, 10) < 0 || H5Tset_size(type, 2) < 0 ||
-            H5Tset_ebias(type, 15) < 0) {
-            H5Tclose(type);
-            return H5I_INVALID_HID;
-        }
-        return type;
-    case GTAP_BFLOAT16:
-        /* bfloat16: sign bit 15, exponent bits 7-14 (bias 127), mantissa 0-6 */
-        type = H5Tcopy(H5T_IEEE_F32LE);
-        if (type < 0) return type;
-        if (H5Tset_fields(type, 15, 7, 8, 0, 7) < 0 || H5Tset_size(type, 2) < 0 ||
-            H5Tset_ebias(type, 127) < 0) {
-            H5Tclose(type);
-            return H5I_INVALID_HID;
-        }
-        return type;
-    default:
-        return H5I_INVALID_HID;
+    case GTAP_FLOAT32: return H5Tcopy(H5T_IEEE_F32LE);
+    case GTAP_FLOAT16: return sixteen_bit_float(5, 15);   /* IEEE binary16 */
+    case GTAP_BFLOAT16: return sixteen_bit_float(8, 127); /* upper half of a binary32 */
+    default: return H5I_INVALID_HID;
     }
 }
 
