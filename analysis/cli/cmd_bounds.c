@@ -110,8 +110,8 @@ static int bounds_rows(gtap_analysis *a, size_t index, const gtap_snapshot_data 
         double loose = 1.0 - frac, tight = loose * loose, ratio = NAN, head = NAN, tail = NAN, delta = NAN;
         double gauss = NAN, laplace = NAN;
         if (usable) {
-            ratio = r->tail2 / m->norm2;
-            delta = r->head2 / m->norm2; /* 1 - ratio, from H_k directly */
+            ratio = r->tail2 / r->norm2;
+            delta = r->head2 / r->norm2; /* 1 - ratio, from H_k directly */
             head = r->head2;
             tail = r->tail2;
             predictions(data, frac, &gauss, &laplace);
@@ -130,7 +130,7 @@ static int bounds_rows(gtap_analysis *a, size_t index, const gtap_snapshot_data 
         cells[C_KIND] = gtap_cell_str(gtap_kind_name(item->kind));
         cells[C_D] = gtap_cell_int((int64_t)item->d);
         cells[C_K] = gtap_cell_int((int64_t)k);
-        cells[C_NORM2] = gtap_cell_num(nonfinite ? NAN : m->norm2);
+        cells[C_NORM2] = gtap_cell_num(nonfinite ? NAN : r->norm2);
         cells[C_TAIL2] = gtap_cell_num(tail);
         cells[C_RATIO] = gtap_cell_num(ratio);
         cells[C_LOOSE] = gtap_cell_num(loose);

@@ -62,9 +62,9 @@ static int curve_rows(gtap_analysis *a, size_t index, const gtap_snapshot_data *
         gtap_cell cells[C_COUNT] = {
             gtap_cell_int(item->rank), gtap_cell_int(item->step), gtap_cell_str(gtap_selection_tensor_name(&a->selection, item)),
             gtap_cell_str(gtap_kind_name(item->kind)), gtap_cell_int((int64_t)item->d), gtap_cell_int((int64_t)k),
-            gtap_cell_num(frac), gtap_cell_num(usable ? data->results[j].tail2 / m->norm2 : NAN), gtap_cell_num(loose),
+            gtap_cell_num(frac), gtap_cell_num(usable ? data->results[j].tail2 / data->results[j].norm2 : NAN), gtap_cell_num(loose),
             gtap_cell_num(loose * loose), gtap_cell_num(usable ? data->results[j].tail2 : NAN),
-            gtap_cell_num(nonfinite ? NAN : m->norm2), gtap_cell_str(status), gtap_cell_str(a->selection.paths[item->file]),
+            gtap_cell_num(nonfinite ? NAN : data->results[j].norm2), gtap_cell_str(status), gtap_cell_str(a->selection.paths[item->file]),
         };
         int rc = gtap_table_add(&a->table, (uint64_t)index * a->k_count + j, cells);
         if (rc < 0) return rc;

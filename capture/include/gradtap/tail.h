@@ -99,6 +99,8 @@ typedef struct gtap_tail_result {
     uint64_t k_effective;    /* min(k, finite count): what H and T refer to */
     double head2;            /* H_k: sum of the k_effective largest u_i^2 */
     double tail2;            /* T_k: sum of the other finite u_i^2 */
+    double norm2;            /* ||u||^2 from the exact bucket sums (the same for every k;
+                                unlike gtap_moments.norm2 it does not depend on chunking) */
     double threshold;        /* the k_effective-th largest |u_i| (NaN when k_effective = 0) */
     uint64_t threshold_ties; /* finite coordinates with |u_i| == threshold (0 when NaN) */
 } gtap_tail_result;

@@ -353,6 +353,7 @@ int gtap_tail_finish(gtap_tail *t, gtap_tail_result *results)
         gtap_tail_result *r = &results[i];
         r->k = p->k;
         r->k_effective = p->k_effective;
+        r->norm2 = norm2;
         if (p->slot < 0) {
             r->head2 = 0.0;
             r->tail2 = norm2;
