@@ -11,15 +11,16 @@ struct gtap_h5file {
     char *path;
 };
 
+/* A variable-length UTF-8 string attribute (h5py reads it as str). */
 static int attach_string(hid_t object, const char *key, const char *value)
 {
     hid_t type = H5Tcopy(H5T_C_S1);
     hid_t space = H5Screate(H5S_SCALAR);
-    int ok = type >= 0 && space >= 0 && H5Tset_size(type, strlen(value) + 1) >= 0 &&
+    int ok = type >= 0 && space >= 0 && H5Tset_size(type, H5T_VARIABLE) >= 0 &&
              H5Tset_cset(type, H5T_CSET_UTF8) >= 0;
     if (ok && H5Aexists(object, key) > 0) ok = H5Adelete(object, key) >= 0;
     hid_t attr = ok ? H5Acreate2(object, key, type, space, H5P_DEFAULT, H5P_DEFAULT) : -1;
-    ok = attr >= 0 && H5Awrite(attr, type, value) >= 0;
+    ok = attr >= 0 && H5Awrite(attr, type, &value) >= 0;
     if (attr >= 0) H5Aclose(attr);
     if (space >= 0) H5Sclose(space);
     if (type >= 0) H5Tclose(type);
