@@ -1,0 +1,289 @@
+"""gradtap.watch(): record a PyTorch model's gradients into a snapshot file.
+
+    w = gradtap.watch(model, "run.h5", every=100, summary_every=1)
+    for batch in data:
+        loss = model(batch).sum(); loss.backward()
+        w.step()                 # after backward, before zero_grad
+        optimizer.step(); optimizer.zero_grad()
+    w.close()
+
+On PyTorch >= 2.1 each parameter's gradient is handed to the capture by a
+post-accumulate-grad hook as soon as backward has produced it (so device
+copies overlap the rest of backward); on older PyTorch (Debian's 1.13) w.step()
+hands over every parameter's .grad. Either way w.step() ends the step.
+With gradient accumulation pass accumulate=True: gradients are then taken
+at w.step() only. The C library copies host data before returning and device
+data asynchronously on the current CUDA stream; tensors are kept alive until
+their copy completed.
+"""
+import collections
+import ctypes
+
+import torch
+
+from . import _native
+from ._native import check, lib
+
+_TORCH_DTYPES = {torch.float32: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16"}
+
+
+def _storage_dtype(tensor):
+    """The gradtap dtype a tensor is recorded as (other float types as float32)."""
+    return _TORCH_DTYPES.get(tensor.dtype, "float32")
+
+
+def _kind_bits(kinds):
+    bits = 0
+    for kind in kinds:
+        if kind not in _native.KINDS:
+            raise ValueError("unknown kind %r (use %s)" % (kind, ", ".join(_native.KINDS)))
+        bits |= 1 << _native.KINDS[kind]
+    return bits
+
+
+class Capture:
+    """One open capture (a gtap_capture): register tensors, record them by step."""
+
+    def __init__(self, path, every=0, steps=(), kinds=("grad",), summary_every=0, densities=None,
+                 staging_mib=256, compression=None, policy="block", rank=None, world_size=None,
+                 truncate=False, fsync=False, crash_safe=True, quiet=False):
+        options = _native.CaptureOptions()
+        lib.gtap_capture_options_init(ctypes.byref(options))
+        options.every = int(every)
+        self._steps = (ctypes.c_int64 * max(1, len(steps)))(*[int(s) for s in steps])
+        options.steps = self._steps
+        options.step_count = len(steps)
+        options.kinds = _kind_bits(kinds)
+        options.summary_every = int(summary_every)
+        if densities is not None:
+            self._densities = (ctypes.c_double * max(1, len(densities)))(*[float(d) for d in densities])
+            options.densities = self._densities
+            options.density_count = len(densities)
+        options.staging_bytes = int(staging_mib * (1 << 20))
+        if compression not in _native.COMPRESSION:
+            raise ValueError("compression must be None, 'gzip' or 'lz4'")
+        options.compression = _native.COMPRESSION[compression]
+        if policy not in _native.POLICIES:
+            raise ValueError("policy must be 'block' or 'skip'")
+        options.policy = _native.POLICIES[policy]
+        options.rank = -1 if rank is None else int(rank)
+        options.world_size = -1 if world_size is None else int(world_size)
+        options.truncate = int(bool(truncate))
+        options.fsync = int(bool(fsync))
+        options.crash_safe = int(bool(crash_safe))
+        options.quiet = int(bool(quiet))
+        options.producer = ("gradtap-python torch %s" % torch.__version__).encode()
+        handle = ctypes.c_void_p()
+        check(lib.gtap_capture_open(str(path).encode(), ctypes.byref(options), ctypes.byref(handle)),
+              "gradtap: open %s" % path)
+        self._handle = handle
+        self._ids = {}           # name -> (id, numel, dtype)
+        self._in_flight = collections.deque()  # (ticket, tensor) of device copies
+
+    @property
+    def path(self):
+        return lib.gtap_capture_path(self._handle).decode()
+
+    @property
+    def rank(self):
+        return lib.gtap_capture_rank(self._handle)
+
+    def register(self, name, tensor, layout=None):
+        """Declare `name` with the size and dtype of `tensor`; `layout` (a list of
+        (member name, offset, numel)) makes it a flat tensor. Returns its id."""
+        dtype = _storage_dtype(tensor)
+        numel = tensor.numel()
+        known = self._ids.get(name)
+        if known is not None and known[1:] == (numel, dtype):
+            return known[0]
+        tensor_id = ctypes.c_int(-1)
+        if layout:
+            entries = (_native.FlatEntry * len(layout))()
+            for i, (member, offset, count) in enumerate(layout):
+                entries[i] = _native.FlatEntry(member.encode(), int(offset), int(count))
+            status = lib.gtap_capture_register_flat(self._handle, name.encode(), numel, _native.DTYPES[dtype],
+                                                    entries, len(layout), ctypes.byref(tensor_id))
+        else:
+            status = lib.gtap_capture_register(self._handle, name.encode(), numel, _native.DTYPES[dtype],
+                                               ctypes.byref(tensor_id))
+        check(status, "gradtap: register %s" % name)
+        self._ids[name] = (tensor_id.value, numel, dtype)
+        return tensor_id.value
+
+    def wants(self, step):
+        return lib.gtap_capture_wants(self._handle, int(step)) != 0
+
+    def record(self, name, tensor, step, kind="grad", layout=None):
+        """Hand over `tensor` (any device, layout or float dtype) as `name`/`kind`
+        at `step`. Returns False when capture is off (training goes on)."""
+        if self._handle is None or not self.wants(step):
+            return self._handle is not None
+        tensor = tensor.detach()
+        if tensor.dtype not in _TORCH_DTYPES:
+            tensor = tensor.float()
+        tensor = tensor.contiguous()
+        tensor_id = self.register(name, tensor, layout)
+        kind_code = _native.KINDS[kind]
+        if tensor.is_cuda:
+            stream = torch.cuda.current_stream(tensor.device).cuda_stream
+            ticket = ctypes.c_uint64(0)
+            status = lib.gtap_capture_record_device(self._handle, tensor_id, kind_code, int(step),
+                                                    ctypes.c_void_p(tensor.data_ptr()), ctypes.c_void_p(stream),
+                                                    ctypes.byref(ticket))
+            if status == 0 and ticket.value:
+                self._in_flight.append((ticket.value, tensor))
+            self._release_copied()
+        else:
+            status = lib.gtap_capture_record(self._handle, tensor_id, kind_code, int(step),
+                                             ctypes.c_void_p(tensor.data_ptr()))
+        if status == _native.EDISABLED:
+            return False
+        check(status, "gradtap: record %s step %d" % (name, step))
+        return True
+
+    def _release_copied(self):
+        if not self._in_flight:
+            return
+        done = lib.gtap_capture_copies_done(self._handle)
+        while self._in_flight and self._in_flight[0][0] <= done:
+            self._in_flight.popleft()
+
+    def flush(self):
+        """Wait until everything handed over is in the file (and flushed)."""
+        check(lib.gtap_capture_flush(self._handle), "gradtap: flush")
+        self._release_copied()
+
+    def stats(self):
+        stats = _native.CaptureStats()
+        lib.gtap_capture_get_stats(self._handle, ctypes.byref(stats))
+        return stats.as_dict()
+
+    @property
+    def error(self):
+        """None while capturing, else the message of the error that turned it off."""
+        if lib.gtap_capture_status(self._handle) == 0:
+            return None
+        return lib.gtap_capture_error(self._handle).decode("utf-8", "replace")
+
+    def close(self):
+        """Write everything, mark the file complete; returns the final counts."""
+        if self._handle is None:
+            return None
+        stats = _native.CaptureStats()
+        status = lib.gtap_capture_close(self._handle, ctypes.byref(stats))
+        self._handle = None
+        self._in_flight.clear()
+        if status < 0 and not stats.status:
+            check(status, "gradtap: close")
+        return stats.as_dict()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # never raise from a finalizer
+            pass
+
+
+class Watch(Capture):
+    """A Capture bound to a model's parameters and a step counter."""
+
+    def __init__(self, model, path, accumulate=False, start_step=0, **options):
+        super().__init__(path, **options)
+        self.step_index = int(start_step)
+        self._parameters = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+        self._residuals = {}
+        self._hooks = []
+        for name, parameter in self._parameters:
+            self.register(name, parameter)  # everything declared before the first record
+        self.uses_hooks = hasattr(torch.Tensor, "register_post_accumulate_grad_hook") and not accumulate
+        if self.uses_hooks:
+            for name, parameter in self._parameters:
+                self._hooks.append(parameter.register_post_accumulate_grad_hook(self._make_hook(name)))
+
+    def _make_hook(self, name):
+        def hook(parameter):
+            if parameter.grad is not None:
+                self.record(name, parameter.grad, self.step_index)
+        return hook
+
+    def watch_residuals(self, residuals):
+        """Record error-feedback memories too: `residuals` maps a name to the
+        tensor holding it (updated in place by the optimizer); each is
+        recorded as kind "residual" at every w.step()."""
+        for name, tensor in residuals.items():
+            self.register(name, tensor)
+            self._residuals[name] = tensor
+
+    def step(self):
+        """End the current step: record what hooks did not, then advance."""
+        step = self.step_index
+        if self._handle is not None and self.wants(step):
+            if not self.uses_hooks:
+                for name, parameter in self._parameters:
+                    if parameter.grad is not None:
+                        self.record(name, parameter.grad, step)
+            for name, tensor in self._residuals.items():
+                self.record(name, tensor, step, kind="residual")
+        self.step_index = step + 1
+        return step
+
+    def close(self):
+        for hook in self._hooks:
+            hook.remove()
+        self._hooks = []
+        return super().close()
+
+
+def watch(model, path, every=0, kinds=("grad", "residual"), summary_every=0, **options):
+    """Start capturing `model`'s gradients into `path` (see Capture for the
+    options: steps, densities, staging_mib, compression, policy, rank,
+    world_size, truncate, fsync, quiet, accumulate, start_step)."""
+    return Watch(model, path, every=every, kinds=kinds, summary_every=summary_every, **options)
+
+
+def ddp_comm_hook(capture):
+    """A DistributedDataParallel communication hook that records each gradient
+    bucket before ("ddp.bucket<i>.local") and after ("ddp.bucket<i>.reduced")
+    the all-reduce, as flat tensors with their parameter layout, then does
+    the ordinary averaging all-reduce. `capture` is a Watch (its step counter
+    is used). Register with: ddp_model.register_comm_hook(None, hook)."""
+    import torch.distributed as dist
+
+    layouts = {}
+
+    def bucket_name(bucket, buffer):
+        gradients = bucket.gradients()
+        names = _parameter_names(capture, bucket.parameters())
+        layout, offset = [], 0
+        for name, gradient in zip(names, gradients):
+            layout.append((name, offset, gradient.numel()))
+            offset += gradient.numel()
+        key = (bucket.index(), tuple(layout))
+        if key not in layouts:  # DDP rebuilds its buckets once: a new layout gets a new name
+            version = sum(1 for known in layouts if known[0] == bucket.index())
+            suffix = "" if version == 0 else ".v%d" % version
+            layouts[key] = "ddp.bucket%d%s" % (bucket.index(), suffix)
+        return layouts[key], layout
+
+    def hook(state, bucket):
+        buffer = bucket.buffer()
+        step = capture.step_index
+        name, layout = bucket_name(bucket, buffer)
+        capture.record(name + ".local", buffer, step, layout=layout)
+        group = dist.group.WORLD
+        buffer.div_(dist.get_world_size(group))
+        future = dist.all_reduce(buffer, group=group, async_op=True).get_future()
+
+        def after(done):
+            reduced = done.value()[0]
+            capture.record(name + ".reduced", reduced, step, layout=layout)
+            return reduced
+
+        return future.then(after)
+
+    return hook
+
+
+def _parameter_names(capture, parameters):
+    by_identity = {id(p): name for name, p in getattr(capture, "_parameters", [])}
+    return [by_identity.get(id(p), "param%d" % i) for i, p in enumerate(parameters)]
