@@ -247,8 +247,10 @@ int gtap_sparsifier_capacity(const gtap_sparsifier *sp, uint64_t d, uint64_t k, 
  *          t is already in the set. No rescaling. randk-unbiased multiplies
  *          the values by d/k (meant to run without memory).
  *  gaussiank: one pass for mean mu and standard deviation sigma (double,
- *          population variance); t0 solves P(|X| >= t) = rho = k/d for
- *          X ~ N(mu, sigma^2) (two-sided; GSL quantile + root bracketing).
+ *          population variance); t0 solves P(|X| >= t) = rho for
+ *          X ~ N(mu, sigma^2) (two-sided; GSL quantile + root bracketing),
+ *          rho = c/d with c the geometric middle of the band (k in variable
+ *          mode with the default band, 1.118k in exact mode).
  *          Counting passes then move t: while only one side of the band has
  *          been seen, t is rescaled by the ratio of normal quantiles of the
  *          target and observed tail fractions (clamped to a factor 4);

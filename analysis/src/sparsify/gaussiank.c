@@ -130,7 +130,8 @@ int sp_run_gaussiank(gtap_sparsifier *sp, const float *u, uint64_t d, uint64_t k
     double band_low = 0.0, band_high = 0.0;
     sp_search_band(opt, k, exact, &band_low, &band_high);
     double target = sqrt(band_low * band_high);
-    double t = first_threshold(stats.mean, stats.stddev, (double)k / (double)d);
+    /* Aim at the middle of the band (exact mode: a little above k). */
+    double t = first_threshold(stats.mean, stats.stddev, fmin(target / (double)d, 1.0));
 
     /* Thresholds above max|u| count 0 without a pass. Passes gather while
      * counting (sp_search_pass), so one that lands in the band needs no

@@ -28,6 +28,7 @@ struct gtap_sparsifier {
     uint64_t sample_cap;
     uint64_t *bitmap;    /* randk: d_max bits */
     uint64_t hist[SP_DIGIT1_BINS];
+    uint32_t sub_hist[4][SP_DIGIT1_BINS]; /* radix pass 1 sub-histograms */
 };
 
 /* The key of |x|: its IEEE bit pattern without the sign bit. For

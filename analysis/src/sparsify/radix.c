@@ -82,7 +82,26 @@ int sp_radix_topk(gtap_sparsifier *sp, const float *u, const uint64_t *subset, u
     uint64_t *hist = sp->hist;
     memset(hist, 0, SP_DIGIT1_BINS * sizeof *hist);
     if (subset == NULL) {
-        for (uint64_t i = 0; i < n; i++) hist[sp_key(u[i]) >> DIGIT1_SHIFT]++;
+        /* Four sub-histograms: runs of equal bins (common: data concentrate
+         * in a few exponents) would otherwise serialise the increments. */
+        uint32_t(*sub)[SP_DIGIT1_BINS] = sp->sub_hist;
+        memset(sub, 0, 4 * sizeof *sub);
+        uint64_t full = n - n % 4;
+        for (uint64_t i = 0; i < full; i += 4) {
+            sub[0][sp_key(u[i]) >> DIGIT1_SHIFT]++;
+            sub[1][sp_key(u[i + 1]) >> DIGIT1_SHIFT]++;
+            sub[2][sp_key(u[i + 2]) >> DIGIT1_SHIFT]++;
+            sub[3][sp_key(u[i + 3]) >> DIGIT1_SHIFT]++;
+            if (((i + 4) & 0x3fffffffu) == 0) { /* flush before a uint32 bin could overflow */
+                for (uint32_t b = 0; b < SP_DIGIT1_BINS; b++) {
+                    hist[b] += (uint64_t)sub[0][b] + sub[1][b] + sub[2][b] + sub[3][b];
+                    sub[0][b] = sub[1][b] = sub[2][b] = sub[3][b] = 0;
+                }
+            }
+        }
+        for (uint64_t i = full; i < n; i++) hist[sp_key(u[i]) >> DIGIT1_SHIFT]++;
+        for (uint32_t b = 0; b < SP_DIGIT1_BINS; b++)
+            hist[b] += (uint64_t)sub[0][b] + sub[1][b] + sub[2][b] + sub[3][b];
         uint64_t bad = 0;
         for (uint32_t b = SP_KEY_NONFINITE >> DIGIT1_SHIFT; b < SP_DIGIT1_BINS; b++) bad += hist[b];
         if (nonfinite != NULL) *nonfinite = bad;
