@@ -16,6 +16,10 @@
 #include "gradtap/cuda.h"
 #include "shared/search.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum gtap_ref_key_kind {
     GTAP_REF_KEY_MAG = 0,    /* |u| bit pattern, NaN largest (selectors) */
     GTAP_REF_KEY_FINITE = 1, /* |u| of finite values, non-finite as 0 (summary) */
@@ -54,4 +58,7 @@ int gtap_ref_scatter_add(const uint32_t *idx, const float *val, uint64_t n, floa
  * gtap_ref_topk() on finite keys. */
 int gtap_ref_summary(const float *u, uint64_t d, const double *densities, int n, gtap_cuda_stats *out);
 
+#ifdef __cplusplus
+}
+#endif
 #endif /* GRADTAP_CUDA_REF_H */
