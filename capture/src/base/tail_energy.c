@@ -5,7 +5,8 @@
  * Level 1 (pass 1): key = top 16 of the 31 magnitude bits; per key a count
  * and the EXACT sum of u_i^2: inside a bucket every |u_i| is m * 2^(e-150)
  * with the same exponent e and a 24-bit integer m, so the bucket sums m^2
- * in a 128-bit integer (scaled by 2^(2e-300) when read). The sums are thus
+ * (< 2^48) in a 64-bit integer that is spilled into a 128-bit one every
+ * 2^16 values (so it cannot overflow), scaled by 2^(2e-300) when read. The sums are thus
  * independent of chunking, thread count and order: results are bit-identical
  * however the vector is split (and across MPI ranks). Level 2 (pass 2): only for the boundary buckets
  * of the requested k, a count per low-15-bit pattern; such a bin holds a
@@ -36,7 +37,8 @@ typedef struct k_plan {
 struct gtap_tail {
     int phase;
     uint64_t *counts;     /* BUCKET_COUNT */
-    unsigned __int128 *sums; /* BUCKET_COUNT exact sums of m^2 (see top) */
+    uint64_t *low;        /* BUCKET_COUNT sums of m^2 since the last spill */
+    unsigned __int128 *sums; /* BUCKET_COUNT spilled exact sums of m^2 (see top) */
     gtap_moments moments;
     /* the plan */
     size_t k_count;
@@ -73,7 +75,7 @@ static double bucket_energy(const gtap_tail *t, uint32_t bucket)
 {
     int exponent = (int)(bucket >> 8); /* 8 exponent bits, then 8 mantissa bits */
     if (exponent == 0) exponent = 1;
-    unsigned __int128 sum = t->sums[bucket];
+    unsigned __int128 sum = t->sums[bucket] + t->low[bucket];
     double value = (double)(uint64_t)(sum >> 64) * 18446744073709551616.0 + (double)(uint64_t)sum;
     return ldexp(value, 2 * (exponent - 150));
 }
@@ -100,7 +102,8 @@ int gtap_tail_create(gtap_tail **tail)
     if (t == NULL) return gtap_set_error(GTAP_ENOMEM, "tail energy: out of memory");
     t->counts = calloc(BUCKET_COUNT, sizeof *t->counts);
     t->sums = calloc(BUCKET_COUNT, sizeof *t->sums);
-    if (t->counts == NULL || t->sums == NULL) {
+    t->low = calloc(BUCKET_COUNT, sizeof *t->low);
+    if (t->counts == NULL || t->sums == NULL || t->low == NULL) {
         gtap_tail_free(t);
         return gtap_set_error(GTAP_ENOMEM, "tail energy: out of memory for the histogram (1 MiB)");
     }
@@ -115,6 +118,7 @@ void gtap_tail_free(gtap_tail *t)
     drop_plan(t);
     free(t->counts);
     free(t->sums);
+    free(t->low);
     free(t);
 }
 
@@ -124,6 +128,7 @@ void gtap_tail_reset(gtap_tail *t)
     drop_plan(t);
     memset(t->counts, 0, BUCKET_COUNT * sizeof *t->counts);
     memset(t->sums, 0, BUCKET_COUNT * sizeof *t->sums);
+    memset(t->low, 0, BUCKET_COUNT * sizeof *t->low);
     gtap_moments_init(&t->moments);
     t->phase = PHASE_FEED;
 }
@@ -131,8 +136,7 @@ void gtap_tail_reset(gtap_tail *t)
 /* Pass 1 over one block: histogram of the finite values, then moments. */
 static void feed_block(gtap_tail *t, const float *u, size_t n)
 {
-    uint64_t *counts = t->counts;
-    unsigned __int128 *sums = t->sums;
+    uint64_t *counts = t->counts, *low = t->low;
     int nonfinite = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t bits = magnitude_bits(u[i]);
@@ -142,8 +146,11 @@ static void feed_block(gtap_tail *t, const float *u, size_t n)
         }
         uint32_t key = bits >> SUB_BITS;
         uint64_t m = mantissa_of_bits(bits);
-        counts[key]++;
-        sums[key] += m * m;
+        low[key] += m * m;
+        if ((++counts[key] & 0xffffu) == 0) { /* 2^16 values of < 2^48 each: spill before overflow */
+            t->sums[key] += low[key];
+            low[key] = 0;
+        }
     }
     gtap_tail_moments_block(&t->moments, u, n, nonfinite);
 }
@@ -173,8 +180,9 @@ int gtap_tail_merge(gtap_tail *into, const gtap_tail *from)
     if (into->phase != from->phase) return gtap_set_error(GTAP_ESTATE, "gtap_tail_merge: accumulators in different passes");
     if (into->phase == PHASE_FEED) {
         for (uint32_t b = 0; b < BUCKET_COUNT; b++) {
+            into->sums[b] += (unsigned __int128)into->low[b] + from->low[b] + from->sums[b];
+            into->low[b] = 0;
             into->counts[b] += from->counts[b];
-            into->sums[b] += from->sums[b];
         }
         return gtap_moments_merge(&into->moments, &from->moments);
     }
