@@ -115,8 +115,10 @@ int gtap_sparse_encode(const gtap_sparse_msg *msg, void *buf, size_t capacity, s
         return gtap_set_error(GTAP_EINVAL, "sparse encode: buffer of %zu bytes, message needs %zu", capacity, bytes);
     unsigned char *out = buf;
     memcpy(out, &msg->count, 8);
-    memcpy(out + 8, msg->indices, (size_t)msg->count * 8);
-    memcpy(out + 8 + 8 * (size_t)msg->count, msg->values, (size_t)msg->count * 4);
+    if (msg->count > 0) {
+        memcpy(out + 8, msg->indices, (size_t)msg->count * 8);
+        memcpy(out + 8 + 8 * (size_t)msg->count, msg->values, (size_t)msg->count * 4);
+    }
     *written = bytes;
     return GTAP_OK;
 }
