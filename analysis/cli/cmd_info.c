@@ -7,15 +7,18 @@
 
 #include "cli.h"
 #include "gradtap/format.h"
+#include "gradtap/run.h"
 #include "output.h"
 
 static const char usage[] =
-    "usage: gradtap info [--format table|csv|json] FILE...\n"
+    "usage: gradtap info [--format table|csv|json] FILE|RUN...\n"
     "\n"
     "Describe snapshot files: per file, tensor and kind the rank and world size,\n"
     "numel, dtype, number of snapshots with first and last step, bytes the tensor\n"
     "takes on disk, compression, and whether the file is complete (its writer\n"
     "closed it; a crashed or running writer leaves complete=no).\n"
+    "A RUN is the NAME (or NAME.h5) of a multi-rank capture whose ranks wrote\n"
+    "NAME.rank00000.h5, NAME.rank00001.h5, ...: all its files are described.\n"
     "\n"
     "  -f, --format FMT   table (default), csv or json\n"
     "  -h, --help         this text\n"
@@ -98,18 +101,33 @@ int gtap_cmd_info(int argc, char **argv)
         }
     }
     if (optind >= argc) return gtap_cli_error(GTAP_EXIT_USAGE, "no FILE given (see --help)");
-    /* Open every file first, so a bad file fails before any output. */
-    for (int i = optind; i < argc; i++) {
+    /* Open every file first, so a bad file fails before any output. A name
+     * that is no file but a multi-rank run stands for all its rank files. */
+    gtap_run **runs = calloc((size_t)argc, sizeof *runs);
+    if (runs == NULL) return gtap_cli_error(GTAP_EXIT_INTERNAL, "out of memory");
+    int exit_code = GTAP_EXIT_OK;
+    for (int i = optind; i < argc && exit_code == GTAP_EXIT_OK; i++) {
         gtap_reader *reader = NULL;
         int rc = gtap_reader_open(argv[i], &reader);
         gtap_reader_close(reader);
-        if (rc < 0) return gtap_cli_fail(rc);
+        if (rc == GTAP_ENOTFOUND && gtap_run_open(argv[i], &runs[i]) == GTAP_OK) continue;
+        if (rc < 0) exit_code = gtap_cli_fail(rc);
     }
     gtap_out out;
     long rows = 0;
-    gtap_out_begin(&out, stdout, format, info_columns, INFO_COLUMN_COUNT);
-    int exit_code = GTAP_EXIT_OK;
-    for (int i = optind; i < argc && exit_code == GTAP_EXIT_OK; i++) exit_code = describe_file(&out, argv[i], &rows);
-    gtap_out_end(&out);
+    if (exit_code == GTAP_EXIT_OK) {
+        gtap_out_begin(&out, stdout, format, info_columns, INFO_COLUMN_COUNT);
+        for (int i = optind; i < argc && exit_code == GTAP_EXIT_OK; i++) {
+            if (runs[i] == NULL) {
+                exit_code = describe_file(&out, argv[i], &rows);
+                continue;
+            }
+            for (int r = 0; r < gtap_run_world_size(runs[i]) && exit_code == GTAP_EXIT_OK; r++)
+                exit_code = describe_file(&out, gtap_run_path(runs[i], r), &rows);
+        }
+        gtap_out_end(&out);
+    }
+    for (int i = 0; i < argc; i++) gtap_run_close(runs[i]);
+    free(runs);
     return exit_code;
 }
