@@ -65,8 +65,10 @@ static const char usage_head[] =
     "                     constant; step (mlp default): lr * decay^floor(epoch/every)\n"
     "  --gamma G          Stich schedule gamma (default 2, the paper's runs)\n"
     "  --shift A          Stich shift a (default d/k)\n"
-    "  --lr LR            constant/step learning rate (default 0.05)\n"
-    "  --momentum M       Shi form momentum (mlp default 0.9)\n"
+    "  --lr LR            constant/step learning rate (default 0.1)\n"
+    "  --momentum M       Shi form heavy-ball momentum (default 0: without DGC's\n"
+    "                     momentum correction, momentum on sparse updates makes\n"
+    "                     topk lag dense; try --momentum 0.9 --lr 0.01)\n"
     "  --decay F, --decay-every E   step schedule (default 0.1 every 2 epochs)\n"
     "  --seed S           data, minibatches, compressors, MLP init (default 1)\n"
     "  --quick            smaller defaults for CI (logreg n=6000, d=600;\n"
@@ -76,6 +78,7 @@ static const char usage_head[] =
     "  -f, --format FMT   table (default), csv or json\n"
     "  -o, --output FILE  curves: FILE.csv (one row per method and point) or\n"
     "                     FILE.h5 (HDF5 results file, layout in docs/CLI.md)\n"
+    "                     (mlp: training loss/accuracy on the first 2000 examples)\n"
     "  --points N         curve points per run (default 20, plus 5 in the first 2% of steps)\n"
     "  --capture FILE     record grad, residual and acc into snapshot files\n"
     "                     (FILE.rankRRRRR.h5 per worker when P > 1; with several\n"
@@ -333,17 +336,18 @@ static int build_base(const cli_options *c, converge_run *run, const gtap_model 
     s->gamma = c->gamma > 0 ? c->gamma : 2.0;
     s->lambda = gtap_model_lambda(model);
     s->shift = c->shift > 0 ? c->shift : (double)d / (double)k;
-    s->lr = c->lr > 0 ? c->lr : 0.05;
+    s->lr = c->lr > 0 ? c->lr : 0.1;
     s->decay = c->decay > 0 ? c->decay : 0.1;
     uint64_t steps_per_epoch = (uint64_t)ceil((double)run->n / ((double)o->batch * (double)(run->mpi ? run->world_size : o->workers)));
     double every = c->decay_every > 0 ? c->decay_every : 2.0;
     s->decay_every = (uint64_t)ceil(every * (double)steps_per_epoch);
     if (s->decay_every == 0) s->decay_every = 1;
-    o->momentum = c->momentum > 0 ? c->momentum : (mlp && o->form == GTAP_EF_SHI ? 0.9 : 0.0);
+    o->momentum = c->momentum >= 0 ? c->momentum : 0.0;
     if (o->form == GTAP_EF_STICH && o->momentum > 0)
         return gtap_cli_error(GTAP_EXIT_USAGE, "--momentum needs --form shi (the Stich form applies C(p) directly)");
     o->average = s->kind == GTAP_SCHEDULE_STICH;
     o->capture_every = c->every ? c->every : 100;
+    o->eval_rows = mlp ? 2000 : 0;
     return 0;
 }
 
@@ -469,6 +473,7 @@ int gtap_cmd_converge(int argc, char **argv)
     cli_options c;
     memset(&c, 0, sizeof c);
     c.seed = 1;
+    c.momentum = -1.0; /* not given */
     c.format = GTAP_OUT_TABLE;
     int exit_code = parse_options(argc, argv, &c);
     if (exit_code < 0) return GTAP_EXIT_OK; /* --help */

@@ -106,6 +106,8 @@ typedef struct gtap_train_options {
     uint64_t eval_points;        /* curve points, spread evenly over the steps (>= 1) */
     uint64_t early_points;       /* extra points in the first 2% of steps (blow-ups) */
     const gtap_dataset *test;    /* may be NULL: no test accuracy */
+    uint64_t eval_rows;          /* > 0: curve losses on the first eval_rows training examples only
+                                    (the MLP: a full pass per point costs more than training) */
     const char *capture_path;    /* NULL: no capture; else snapshot file (rank suffix when P > 1) */
     uint64_t capture_every;      /* capture every N steps (>= 1 with capture_path) */
     const char *run_label;       /* written into the capture file's metadata (may be NULL) */
@@ -124,7 +126,7 @@ typedef struct gtap_train_point {
     uint64_t step;               /* steps done */
     double epoch;                /* step * P * batch / n */
     double bits;                 /* bits sent per worker so far */
-    double loss;                 /* f(x_step) on the training set */
+    double loss;                 /* f(x_step) on the training set (its first eval_rows examples if set) */
     double average_loss;         /* f(xbar_step) (NaN without averaging) */
     double accuracy;             /* training accuracy of x_step */
     double test_accuracy;        /* NaN without a test set */
@@ -179,7 +181,8 @@ typedef struct gtap_results_meta {
  * docs/CLI.md, section converge): root attributes from `meta`, then per run
  * i a group /methods/<names[i]> with the final figures as attributes and
  * the curve as 1-D float64 datasets step, epoch, bits, loss, average_loss,
- * accuracy, test_accuracy. Replaces an existing file.
+ * accuracy, test_accuracy, plus final_x (float32, the d parameters x_T).
+ * Replaces an existing file.
  * @return GTAP_OK; GTAP_EINVAL (NULL, a name with '/'); GTAP_EIO. */
 int gtap_train_results_write_h5(const char *path, const gtap_results_meta *meta, const char *const *names,
                                 const gtap_train_result *results, size_t count);

@@ -74,6 +74,14 @@ static int write_method(hid_t methods, const char *name, const gtap_train_result
         bad |= dataset_doubles(group, names[c], column, count);
     }
     free(column);
+    if (!bad && r->final_x != NULL) { /* the final parameters x_T, float32 */
+        hsize_t dims[1] = {r->d};
+        hid_t space = H5Screate_simple(1, dims, NULL);
+        hid_t set = H5Dcreate2(group, "final_x", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (set < 0 || (r->d && H5Dwrite(set, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, r->final_x) < 0)) bad = -1;
+        if (set >= 0) H5Dclose(set);
+        H5Sclose(space);
+    }
     H5Gclose(group);
     return bad ? -1 : 0;
 }

@@ -150,6 +150,8 @@ typedef struct run_state {
     const gtap_train_options *o;
     gtap_model *model;
     const gtap_dataset *train;
+    const gtap_dataset *eval_set;   /* train, or its head (eval_rows) */
+    gtap_dataset *eval_head;
     gtap_train_result *result;
     uint64_t d, n, T;
     int P, local_count;
@@ -171,12 +173,12 @@ static int evaluate_point(run_state *s, uint64_t step)
     pt->step = step;
     pt->epoch = (double)step * (double)s->P * (double)s->o->batch / (double)s->n;
     pt->bits = s->bits;
-    int rc = gtap_model_evaluate(s->model, s->x, s->train, &pt->loss, &pt->accuracy);
+    int rc = gtap_model_evaluate(s->model, s->x, s->eval_set, &pt->loss, &pt->accuracy);
     if (rc < 0) return rc;
     pt->average_loss = NAN;
     if (s->average != NULL && step > 0) {
         for (uint64_t j = 0; j < s->d; j++) s->scratch[j] = (float)s->average[j];
-        if ((rc = gtap_model_evaluate(s->model, s->scratch, s->train, &pt->average_loss, NULL)) < 0) return rc;
+        if ((rc = gtap_model_evaluate(s->model, s->scratch, s->eval_set, &pt->average_loss, NULL)) < 0) return rc;
     } else if (s->average != NULL) {
         pt->average_loss = pt->loss;
     }
@@ -357,6 +359,7 @@ static void teardown(run_state *s)
     free(s->aggregate);
     free(s->average);
     free(s->eval_steps);
+    gtap_dataset_free(s->eval_head);
 }
 
 int gtap_train_run(const gtap_train_options *o, gtap_model *model, const gtap_dataset *train,
@@ -377,12 +380,17 @@ int gtap_train_run(const gtap_train_options *o, gtap_model *model, const gtap_da
     s.o = o;
     s.model = model;
     s.train = train;
+    s.eval_set = train;
     s.result = result;
     s.n = gtap_dataset_get_view(train).n;
     s.track_invariant = o->memory && o->form == GTAP_EF_STICH;
     s.shift = o->schedule.kind == GTAP_SCHEDULE_STICH ? o->schedule.shift : 1.0;
     uint64_t k_total = 0;
     if ((rc = setup(&s, &k_total)) < 0) goto done;
+    if (o->eval_rows > 0 && o->eval_rows < s.n) {
+        if ((rc = gtap_dataset_head(train, o->eval_rows, &s.eval_head)) < 0) goto done;
+        s.eval_set = s.eval_head;
+    }
     s.T = o->max_steps ? o->max_steps
                        : (uint64_t)ceil(o->epochs * (double)s.n / ((double)s.P * (double)o->batch));
     if (s.T == 0) s.T = 1;
