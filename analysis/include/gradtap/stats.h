@@ -22,7 +22,7 @@ extern "C" {
 /* gtap_tail_energy_threads() - gtap_tail_energy() (same arguments; the
  * same energies bit for bit, moments merged per GTAP_TAIL_SEGMENT) with
  * `threads` OpenMP threads (0: OpenMP's default), the results independent
- * of the thread count. Memory: about 1.5 MiB plus 256 KiB per distinct
+ * of the thread count. Memory: about 2 MiB plus 256 KiB per distinct
  * boundary bucket, per thread. @return as gtap_tail_energy. */
 int gtap_tail_energy_threads(const float *u, uint64_t d, const uint64_t *ks, size_t nk,
                              gtap_tail_result *results, gtap_moments *moments, int threads);

@@ -109,7 +109,7 @@ typedef struct gtap_tail_result {
  * `u`: d floats (may be NULL only when d == 0); `ks`: nk values of k (any
  * order, repeats allowed, 0 allowed, k > finite count is clamped and shows
  * in k_effective); `results`: nk entries, written in the order of `ks`;
- * `moments`: may be NULL. Memory: about 1 MiB plus 128 KiB per distinct
+ * `moments`: may be NULL. Memory: about 2 MiB plus 256 KiB per distinct
  * boundary bucket, freed before return.
  * @return GTAP_OK; GTAP_EINVAL (NULL where data is needed, nk > 0 with ks or
  * results NULL); GTAP_ENOMEM. */
@@ -121,7 +121,7 @@ int gtap_tail_energy(const float *u, uint64_t d, const uint64_t *ks, size_t nk,
 typedef struct gtap_tail gtap_tail;
 
 /* gtap_tail_create() - an empty accumulator in the feeding phase (about
- * 1 MiB). Free it with gtap_tail_free(). @return GTAP_OK or GTAP_ENOMEM. */
+ * 2 MiB). Free it with gtap_tail_free(). @return GTAP_OK or GTAP_ENOMEM. */
 int gtap_tail_create(gtap_tail **tail);
 
 /* Release an accumulator. NULL is allowed. */
@@ -151,7 +151,8 @@ int gtap_tail_plan(gtap_tail *tail, const uint64_t *ks, size_t nk, int *refine);
 
 /* gtap_tail_adopt_plan() - make `tail` (any phase; its data is dropped) a
  * pass-2 worker for the plan of `planned`: for threads that each refine
- * part of the vector and are then merged into `planned`.
+ * part of the vector and are then merged into `planned`. Such a worker has
+ * no pass-1 counts of its own: finish `planned`, not the worker.
  * @return GTAP_OK; GTAP_EINVAL; GTAP_ESTATE when `planned` is not planned;
  * GTAP_ENOMEM. */
 int gtap_tail_adopt_plan(gtap_tail *tail, const gtap_tail *planned);

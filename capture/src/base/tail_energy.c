@@ -105,7 +105,7 @@ int gtap_tail_create(gtap_tail **tail)
     t->low = calloc(BUCKET_COUNT, sizeof *t->low);
     if (t->counts == NULL || t->sums == NULL || t->low == NULL) {
         gtap_tail_free(t);
-        return gtap_set_error(GTAP_ENOMEM, "tail energy: out of memory for the histogram (1 MiB)");
+        return gtap_set_error(GTAP_ENOMEM, "tail energy: out of memory for the histogram (2 MiB)");
     }
     gtap_moments_init(&t->moments);
     *tail = t;
