@@ -17,6 +17,7 @@
 #include <hdf5.h>
 
 #include "capture_internal.h"
+#include "format/format_internal.h"
 #include "format/h5util.h"
 
 #define EXTRAS_SUMMARY "summary"
@@ -26,11 +27,6 @@
 #define EXTRAS_COUNTS "counts"
 #define EXTRAS_HIST "hist"
 #define EXTRAS_RATIOS "ratios"
-
-/* The HDF5 id of the open file named `path` in this process (the writer's
- * or a reader's), found among the open file ids; H5I_INVALID_HID if none.
- * The id is borrowed: do not close it. */
-hid_t extras_find_file_id(const char *path);
 
 /* Writer thread: remember the writer's file id after (re)opening. */
 int extras_locate_file(gtap_capture *capture);

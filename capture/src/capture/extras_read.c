@@ -19,7 +19,7 @@ static hid_t open_group(gtap_reader *reader, size_t tensor, int kind, int *statu
         *status = gtap_set_error(GTAP_EINVAL, "%s: invalid kind code %d", gtap_reader_path(reader), kind);
         return H5I_INVALID_HID;
     }
-    hid_t file = extras_find_file_id(gtap_reader_path(reader));
+    hid_t file = gtap_reader_hdf5_file(reader);
     if (file < 0) {
         *status = gtap_set_error(GTAP_EINTERNAL, "%s: the reader's HDF5 file id was not found", gtap_reader_path(reader));
         return H5I_INVALID_HID;

@@ -8,27 +8,10 @@
 
 #include "extras.h"
 
-hid_t extras_find_file_id(const char *path)
-{
-    ssize_t count = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE);
-    if (count <= 0) return H5I_INVALID_HID;
-    hid_t *ids = malloc((size_t)count * sizeof *ids);
-    if (ids == NULL) return H5I_INVALID_HID;
-    ssize_t listed = H5Fget_obj_ids(H5F_OBJ_ALL, H5F_OBJ_FILE, (size_t)count, ids);
-    hid_t found = H5I_INVALID_HID;
-    char name[4096];
-    for (ssize_t i = 0; i < listed && found < 0; i++) {
-        ssize_t length = H5Fget_name(ids[i], name, sizeof name);
-        if (length > 0 && (size_t)length < sizeof name && strcmp(name, path) == 0) found = ids[i];
-    }
-    free(ids);
-    return found;
-}
-
 int extras_locate_file(gtap_capture *capture)
 {
-    hid_t file = extras_find_file_id(capture->path);
-    if (file < 0) return gtap_set_error(GTAP_EINTERNAL, "%s: the writer's HDF5 file id was not found", capture->path);
+    hid_t file = gtap_writer_hdf5_file(capture->writer);
+    if (file < 0) return gtap_set_error(GTAP_EINTERNAL, "%s: the writer has no open HDF5 file", capture->path);
     capture->file_id = (int64_t)file;
     return GTAP_OK;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "format_internal.h"
 #include "h5util.h"
 
 typedef struct reader_kind {
@@ -528,4 +529,9 @@ int gtap_reader_refresh(gtap_reader *reader)
         }
     }
     return GTAP_OK;
+}
+
+hid_t gtap_reader_hdf5_file(const gtap_reader *reader)
+{
+    return reader ? reader->file : H5I_INVALID_HID;
 }

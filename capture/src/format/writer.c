@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "format_internal.h"
 #include "h5util.h"
 
 #define LZ4_FILTER_ID 32004
@@ -605,4 +606,9 @@ int gtap_writer_close(gtap_writer *writer)
     free(writer);
     if (rc < 0) return gtap_set_error(rc, "%s", message);
     return GTAP_OK;
+}
+
+hid_t gtap_writer_hdf5_file(const gtap_writer *writer)
+{
+    return writer ? writer->file : H5I_INVALID_HID;
 }

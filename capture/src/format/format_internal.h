@@ -1,0 +1,15 @@
+/* format_internal.h - private to gradtap_capture: the HDF5 file id behind a
+ * writer or reader, for the capture library's own datasets (summaries,
+ * skipped steps, flat layouts) that live in the same file. The id stays
+ * owned by the writer/reader; never close it. */
+#ifndef GRADTAP_FORMAT_INTERNAL_H
+#define GRADTAP_FORMAT_INTERNAL_H
+
+#include <hdf5.h>
+
+#include "gradtap/format.h"
+
+hid_t gtap_writer_hdf5_file(const gtap_writer *writer);
+hid_t gtap_reader_hdf5_file(const gtap_reader *reader);
+
+#endif
