@@ -11,8 +11,9 @@
  *   2. computes its gradient g_p at the shared model x_t;
  *   3. compresses: Stich form p = m + eta_t g, message C(p), m = p - C(p);
  *      Shi form u = g + r, message C(u), r = u - C(u) (ALGORITHMS.md 4);
- *   4. all messages are summed in rank order (gtap_sparse_sum_gathered, the
- *      canonical layout of gradtap/sparse_message.h), scaled by 1/P;
+ *   4. all messages (the canonical layout of gradtap/sparse_message.h) are
+ *      added in rank order, scaled by 1/P, in double (gtap_sparse_add;
+ *      gtap_sparse_sum when momentum or weight decay touch every coordinate);
  *   5. Stich: x_{t+1} = x_t - aggregate; Shi: v = momentum v + aggregate
  *      + weight_decay x, x_{t+1} = x_t - eta_t v.
  * In one process the P workers run one after the other (simulated); with

@@ -27,16 +27,29 @@ struct gtap_model {
     uint64_t activation_offset[GTAP_MLP_MAX_HIDDEN + 2];
 };
 
+/* sum_j a[j] b[j] in double with four interleaved partial sums (a fixed
+ * order, so the result is the same on every run, and the compiler can keep
+ * four independent additions in flight). */
+static inline double gtap_dot_f32(const float *a, const float *b, uint64_t count)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    uint64_t j = 0;
+    for (; j + 4 <= count; j += 4) {
+        s0 += (double)a[j] * b[j];
+        s1 += (double)a[j + 1] * b[j + 1];
+        s2 += (double)a[j + 2] * b[j + 2];
+        s3 += (double)a[j + 3] * b[j + 3];
+    }
+    for (; j < count; j++) s0 += (double)a[j] * b[j];
+    return (s0 + s1) + (s2 + s3);
+}
+
 /* a_i . x for row i of a dense or CSR dataset (double accumulation). */
 static inline double gtap_row_dot(const gtap_dataset_view *v, uint64_t i, const float *x)
 {
+    if (!v->sparse) return gtap_dot_f32(v->values + i * v->d, x, v->d);
     double sum = 0.0;
-    if (v->sparse) {
-        for (uint64_t j = v->row_start[i]; j < v->row_start[i + 1]; j++) sum += (double)v->values[j] * x[v->columns[j]];
-    } else {
-        const float *row = v->values + i * v->d;
-        for (uint64_t j = 0; j < v->d; j++) sum += (double)row[j] * x[j];
-    }
+    for (uint64_t j = v->row_start[i]; j < v->row_start[i + 1]; j++) sum += (double)v->values[j] * x[v->columns[j]];
     return sum;
 }
 
