@@ -102,6 +102,10 @@ METHOD_LABELS = {
     "sign": "scaled sign",
 }
 METHOD_ORDER = list(METHOD_COLORS)
+# Markers tell apart methods whose lines lie on top of each other (top-k and
+# Gaussian-k often do); open markers let a marker below show through.
+METHOD_MARKERS = {"dense": "o", "none": "o", "topk": "s", "topk-nomem": "s", "gaussiank": "^",
+                  "gaussiank-ref": "v", "randk": "D", "randk-unbiased": "D", "dgck": "P", "trimmed": "X"}
 # Distribution families (colours not used by any method).
 FAMILY_COLORS = {"gaussian": "#882255", "laplace": "#44AA99"}
 FAMILY_LABELS = {"gaussian": "Gaussian", "laplace": "Laplace"}
@@ -117,6 +121,16 @@ FIGURE_NAMES = ("distribution", "bounds", "curve", "convergence", "speed")
 def method_color(method):
     """Colour of `method` (unknown names get a stable grey-blue)."""
     return METHOD_COLORS.get(method, "#4477AA")
+
+
+def method_style(method, markers=True):
+    """Line keywords for `method`: its colour and, with markers, its open
+    marker."""
+    style = {"color": method_color(method)}
+    if markers:
+        style.update(marker=METHOD_MARKERS.get(method, "o"), markersize=3.2, markerfacecolor="none",
+                     markeredgewidth=0.8)
+    return style
 
 
 def method_label(method):
@@ -291,6 +305,45 @@ def labelled_csvs(items):
     return out
 
 
+def run_label(path):
+    """The run a file belongs to, from its name: data/run.topk.rank00003.h5
+    -> topk (the demo's naming), my_run.h5 -> my_run."""
+    base = re.sub(r"(\.rank\d+)?\.h5$", "", os.path.basename(str(path)))
+    return base.rsplit(".", 1)[-1] if "." in base else base
+
+
+def concat_tables(tables):
+    """Rows of several Tables one after the other (the columns they share)."""
+    tables = [t for t in tables if t is not None]
+    if not tables:
+        raise ValueError("no tables")
+    names = [n for n in tables[0].columns if all(n in t.columns for t in tables[1:])]
+    columns = {}
+    for n in names:
+        parts = [t.columns[n] for t in tables]
+        kind = object if any(p.dtype == object for p in parts) else float
+        columns[n] = np.concatenate([p.astype(kind) for p in parts])
+    return Table(columns, ", ".join(t.path for t in tables))
+
+
+def split_runs(table, default="run"):
+    """[(run label, rows)] of a table: by the run each row's `file` came from
+    (run_label), or the whole table under `default` without that column."""
+    if "file" not in table.columns:
+        return [(default, table)]
+    labels = np.array([run_label(f) for f in table.columns["file"]], dtype=object)
+    return [(label, table.select(labels == label)) for label in sorted(set(labels), key=method_sort_key)]
+
+
+def load_runs(paths, default="run"):
+    """Read gradtap CSV files (e.g. bounds.csv and bounds_global.csv), join
+    them and split by run: [(run label, Table)] for figure_bounds/curve."""
+    paths = [p for p in ([paths] if isinstance(paths, str) else paths) if p and os.path.exists(p)]
+    if not paths:
+        raise ValueError("none of the CSV files exists")
+    return split_runs(concat_tables([read_csv(p) for p in paths]), default)
+
+
 def snapshot_files(pattern):
     """Snapshot files matching a glob (or one path), sorted."""
     found = sorted(glob.glob(pattern))
@@ -407,12 +460,15 @@ def qq_probabilities(n, points=160):
 # --------------------------------------------------------------------------
 
 
-def _fit_from_table(fit, tensor, kind, step, rank=0):
-    """(gaussian (mu, sigma), laplace (m, b)) from `gradtap fit` CSV rows, or
-    None for a family the table does not describe."""
+def _fit_from_table(fit, tensor, kind, step, rank=0, path=None):
+    """(gaussian (mu, sigma), laplace (m, b)) from `gradtap fit` CSV rows of
+    this snapshot (and file, when the table has a `file` column), or None
+    for a family the table does not describe."""
     if fit is None:
         return None, None
     mask = np.ones(len(fit), dtype=bool)
+    if path is not None and "file" in fit.columns:
+        mask &= np.array([os.path.basename(str(f)) == os.path.basename(path) for f in fit.columns["file"]])
     for name, value in (("tensor", tensor), ("kind", kind), ("step", step), ("rank", rank)):
         if name in fit.columns:
             column = fit.columns[name]
@@ -428,10 +484,9 @@ def _fit_from_table(fit, tensor, kind, step, rank=0):
             return None
         return float(a), float(b)
 
-    gaussian = pair(("gaussian_mu", "gauss_mu", "normal_mu", "gaussian_mean"),
-                    ("gaussian_sigma", "gauss_sigma", "normal_sigma", "gaussian_std"))
-    laplace = pair(("laplace_mu", "laplace_m", "laplace_loc", "laplace_location"),
-                   ("laplace_b", "laplace_scale"))
+    gaussian = pair(("gauss_loc", "gaussian_mu", "gauss_mu", "gaussian_mean"),
+                    ("gauss_scale", "gaussian_sigma", "gauss_sigma", "gaussian_std"))
+    laplace = pair(("laplace_loc", "laplace_mu", "laplace_m"), ("laplace_scale", "laplace_b"))
     return gaussian, laplace
 
 
@@ -491,7 +546,7 @@ def figure_distribution(snapshot_path, tensor=None, kind="acc", steps=None, fit=
     legend_ax = _legend_axes(fig, grid[0, :])
     handles = None
     for i, (step, u) in enumerate(zip(steps, vectors)):
-        gaussian, laplace = _fit_from_table(fit, tensor, kind, step)
+        gaussian, laplace = _fit_from_table(fit, tensor, kind, step, path=snapshot_path)
         gaussian = gaussian or fit_gaussian(u)
         laplace = laplace or fit_laplace(u)
         # Everything below is drawn in units of 10^exponent (no offset text).
@@ -541,12 +596,25 @@ def figure_distribution(snapshot_path, tensor=None, kind="acc", steps=None, fit=
 # --------------------------------------------------------------------------
 
 
+def nice_density(k, d):
+    """The density a row was asked for: k = max(1, floor(rho d)) puts rho in
+    [k/d, (k+1)/d), and the number with the fewest significant digits in
+    that interval is taken (k=156, d=156800 -> 0.001). k/d itself when k or d
+    is not a positive number."""
+    if not (k >= 1 and d >= 1 and math.isfinite(k) and math.isfinite(d)):
+        return k / d if d else math.nan
+    low, high = k / d, (k + 1) / d
+    for digits in range(1, 8):
+        step = 10.0 ** (math.floor(math.log10(low)) - digits + 1)
+        candidate = math.ceil(low / step - 1e-9) * step
+        if candidate < high:
+            return float("%.*g" % (digits, candidate))
+    return low
+
+
 def _densities(table):
-    """The density of each row: a `density` column, else k/d rounded to the
-    nearest requested value is not knowable, so k/d itself."""
-    if "density" in table.columns:
-        return table.columns["density"]
-    return table.find("k") / table.find("d")
+    """The requested density of each row (nice_density of its k and d)."""
+    return np.array([nice_density(k, d) for k, d in zip(table.find("k"), table.find("d"))])
 
 
 def _str_column(table, name, default):
@@ -586,7 +654,8 @@ def figure_bounds(tables, kind="acc", rank=0, tensors=None, densities=None, stem
         raise ValueError("no bounds rows of kind %s, rank %d" % (kind, rank))
     tensors = tensors or choose_tensors(tables[0][1])
     if densities is None:
-        densities = sorted({round(float(x), 12) for _, t in tables for x in _density_labels(t)})
+        densities = sorted({float(x) for _, t in tables
+                            for x in _density_labels(t)[np.isin(_str_column(t, "tensor", "model"), tensors)]})
     nrows, ncols = len(densities), len(tensors)
     fig = plt.figure(figsize=(COLUMN_WIDTH_IN if ncols <= 3 else 1.9 * ncols, 0.5 + 1.0 * nrows))
     grid = fig.add_gridspec(nrows + 1, ncols, height_ratios=[0.24] + [1.0] * nrows)
@@ -608,7 +677,7 @@ def figure_bounds(tables, kind="acc", rank=0, tensors=None, densities=None, stem
                 ratio = table.find("ratio")[mask][order]
                 loose = table.find("bound_loose")[mask][order]
                 tight = table.find("bound_tight")[mask][order]
-                line = ax.plot(step[order], ratio, color=method_color(method), marker="o", markersize=1.8)[0]
+                line = ax.plot(step[order], ratio, **method_style(method))[0]
                 handles[method], labels[method] = line, method_label(method)
                 hl = ax.plot(step[order], loose, **LOOSE_STYLE)[0]
                 ht = ax.plot(step[order], tight, **TIGHT_STYLE)[0]
@@ -781,17 +850,16 @@ def figure_convergence(tables, stem=None, title=None):
             bits = rows.find("bits", "bits_per_worker", "bits_communicated", "bits_sent")[order]
             loss = rows.find("loss", "train_loss")[order]
             accuracy = rows.find("test_accuracy", "accuracy", "test_acc", required=False)
-            color = method_color(method)
-            line = ax[0][0].plot(epoch, loss, color=color)[0]
-            ax[0][1].plot(bits, loss, color=color)
+            line = ax[0][0].plot(epoch, loss, **method_style(method))[0]
+            ax[0][1].plot(bits, loss, **method_style(method))
             if accuracy is not None:
                 accuracy = accuracy[order]
                 valid = np.isfinite(accuracy)
                 scale = 100.0 if np.nanmax(accuracy, initial=0.0) <= 1.0 else 1.0
                 if valid.any():
                     any_accuracy = True
-                    ax[1][0].plot(epoch[valid], scale * accuracy[valid], color=color, marker="o", markersize=1.8)
-                    ax[1][1].plot(bits[valid], scale * accuracy[valid], color=color, marker="o", markersize=1.8)
+                    ax[1][0].plot(epoch[valid], scale * accuracy[valid], **method_style(method))
+                    ax[1][1].plot(bits[valid], scale * accuracy[valid], **method_style(method))
             handles.append(line)
             labels.append(method_label(method))
     if not handles:
@@ -846,8 +914,7 @@ def figure_speed(table, stem=None, title=None, source=None):
             if not mask.any():
                 continue
             order = np.argsort(d[mask])
-            handles[sel] = ax.plot(d[mask][order], 1e3 * seconds[mask][order], color=method_color(sel),
-                                   marker="o", markersize=2)[0]
+            handles[sel] = ax.plot(d[mask][order], 1e3 * seconds[mask][order], **method_style(sel))[0]
         floor = table.columns.get("floor_seconds")
         if floor is not None:
             mask = np.isfinite(floor) & ((density == rho) if rho is not None else True)
@@ -877,40 +944,30 @@ def figure_speed(table, stem=None, title=None, source=None):
 # --------------------------------------------------------------------------
 
 DEMO_LAYOUT = """A demo directory (what `gradtap demo --out DIR` writes):
-  DIR/data/<method>.h5 (or <method>.rankNNNNN.h5)   captured snapshots per method
-  DIR/results/bounds.<method>.csv                   gradtap bounds --format csv
-  DIR/results/fit.<method>.csv                      gradtap fit --format csv
-  DIR/results/curve.<method>.csv                    gradtap curve --format csv
-  DIR/results/converge.csv                          gradtap converge curves
-  DIR/results/speed.csv                             selection timing
-  DIR/figures/<figure>.pdf and .png                 what this module writes"""
-
-
-def _method_of(path, prefix):
-    base = os.path.basename(path)
-    match = re.match(re.escape(prefix) + r"\.(.+)\.csv$", base)
-    return match.group(1) if match else base
+  DIR/data/run.<method>[.rankNNNNN].h5   captured snapshots (grad, residual, acc)
+  DIR/results/bounds.csv                 gradtap bounds --format csv (per layer)
+  DIR/results/bounds_global.csv          gradtap bounds --global (whole model)
+  DIR/results/fit.csv                    gradtap fit --format csv
+  DIR/results/curve.csv                  gradtap curve --format csv
+  DIR/results/converge.csv               gradtap converge -o (curves per method)
+  DIR/results/speed.csv                  selection timing: selector,d,density,k,seconds
+  DIR/figures/<figure>.pdf and .png      what this module writes
+Rows are told apart by run through their `file` column (run_label)."""
 
 
 def demo_inputs(directory):
-    """Find the inputs of every figure in a demo directory (DEMO_LAYOUT)."""
+    """Paths of every figure's inputs in a demo directory (DEMO_LAYOUT)."""
     results = os.path.join(directory, "results")
-
-    def per_method(prefix):
-        return [(_method_of(p, prefix), p) for p in sorted(glob.glob(os.path.join(results, prefix + ".*.csv")))]
-
-    data = os.path.join(directory, "data")
     snapshots = {}
-    for path in sorted(glob.glob(os.path.join(data, "*.h5"))):
-        method = os.path.basename(path).split(".")[0]
-        if ".rank" in os.path.basename(path) and not re.search(r"\.rank0+\.h5$", path):
-            continue  # rank 0 speaks for the run in the distribution figure
-        snapshots.setdefault(method, path)
+    for path in sorted(glob.glob(os.path.join(directory, "data", "*.h5"))):
+        rank = re.search(r"\.rank(\d+)\.h5$", path)
+        if rank is None or int(rank.group(1)) == 0:  # rank 0 speaks for its run
+            snapshots.setdefault(run_label(path), path)
     return {
         "snapshots": snapshots,
-        "bounds": per_method("bounds"),
-        "fit": per_method("fit"),
-        "curve": per_method("curve"),
+        "bounds": [os.path.join(results, n) for n in ("bounds.csv", "bounds_global.csv")],
+        "fit": os.path.join(results, "fit.csv"),
+        "curve": [os.path.join(results, "curve.csv")],
         "converge": os.path.join(results, "converge.csv"),
         "speed": os.path.join(results, "speed.csv"),
     }
@@ -941,33 +998,29 @@ def make_demo_figures(directory, out=None, method="topk", kind="acc", only=None,
         snapshots = inputs["snapshots"]
         if not snapshots:
             raise ValueError("no snapshot files in %s" % os.path.join(directory, "data"))
-        chosen = method if method in snapshots else sorted(snapshots)[0]
-        fit = dict(inputs["fit"]).get(chosen)
-        return figure_distribution(snapshots[chosen], kind=kind, fit=read_csv(fit) if fit else None,
-                                   stem=os.path.join(out, "distribution"))
+        chosen = method if method in snapshots else sorted(snapshots, key=method_sort_key)[-1]
+        fit = read_csv(inputs["fit"]) if os.path.exists(inputs["fit"]) else None
+        return figure_distribution(snapshots[chosen], kind=kind, fit=fit, stem=os.path.join(out, "distribution"),
+                                   title=None)
 
-    def bounds():
-        if not inputs["bounds"]:
-            raise ValueError("no bounds.<method>.csv in %s" % os.path.join(directory, "results"))
-        return figure_bounds([(m, read_csv(p)) for m, p in inputs["bounds"]], kind=kind,
-                             stem=os.path.join(out, "bounds"))
-
-    def curve():
-        if not inputs["curve"]:
-            raise ValueError("no curve.<method>.csv in %s" % os.path.join(directory, "results"))
-        return figure_curve([(m, read_csv(p)) for m, p in inputs["curve"]], kind=kind,
-                            stem=os.path.join(out, "curve"))
-
-    def convergence():
-        return figure_convergence([("run", read_csv(inputs["converge"]))], stem=os.path.join(out, "convergence"))
-
-    def speed():
-        return figure_speed(read_csv(inputs["speed"]), stem=os.path.join(out, "speed"))
-
-    for name, draw in (("distribution", distribution), ("bounds", bounds), ("curve", curve),
-                       ("convergence", convergence), ("speed", speed)):
+    for name, draw in (
+            ("distribution", distribution),
+            ("bounds", lambda: figure_bounds(load_runs(inputs["bounds"]), kind=kind,
+                                             stem=os.path.join(out, "bounds"))),
+            ("curve", lambda: figure_curve(load_runs(inputs["curve"]), kind=kind, stem=os.path.join(out, "curve"))),
+            ("convergence", lambda: figure_convergence([("run", read_csv(inputs["converge"]))],
+                                                       stem=os.path.join(out, "convergence"))),
+            ("speed", lambda: figure_speed(read_csv(inputs["speed"]), stem=os.path.join(out, "speed")))):
         attempt(name, draw)
     return written, problems
+
+
+def _runs_of(items):
+    """METHOD=FILE items are labelled as given; plain files are joined and
+    split by their `file` column (load_runs)."""
+    labelled = [i for i in items if "=" in i and not os.path.exists(i)]
+    plain = [i for i in items if i not in labelled]
+    return labelled_csvs(labelled) + (load_runs(plain) if plain else [])
 
 
 def _parser():
@@ -1022,9 +1075,9 @@ def main(argv=None):
             paths = figure_distribution(args.snapshots, args.tensor, args.kind, steps,
                                         read_csv(args.fit) if args.fit else None, stem=args.out)
         elif args.figure == "bounds":
-            paths = figure_bounds(labelled_csvs(args.csv), args.kind, args.rank, stem=args.out)
+            paths = figure_bounds(_runs_of(args.csv), args.kind, args.rank, stem=args.out)
         elif args.figure == "curve":
-            paths = figure_curve(labelled_csvs(args.csv), args.kind, args.rank, stem=args.out)
+            paths = figure_curve(_runs_of(args.csv), args.kind, args.rank, stem=args.out)
         elif args.figure == "convergence":
             paths = figure_convergence(labelled_csvs(args.csv), stem=args.out)
         else:
