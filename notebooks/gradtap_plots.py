@@ -605,10 +605,12 @@ def nice_density(k, d):
         return k / d if d else math.nan
     low, high = k / d, (k + 1) / d
     for digits in range(1, 8):
-        step = 10.0 ** (math.floor(math.log10(low)) - digits + 1)
-        candidate = math.ceil(low / step - 1e-9) * step
-        if candidate < high:
-            return float("%.*g" % (digits, candidate))
+        # The larger decade first: 0.001 rather than 0.0009 in [0.00083, 0.0017).
+        for exponent in range(math.floor(math.log10(high)), math.floor(math.log10(low)) - 1, -1):
+            step = 10.0 ** (exponent - digits + 1)
+            candidate = math.ceil(low / step - 1e-9) * step
+            if candidate < high:
+                return float("%.*g" % (digits, candidate))
     return low
 
 

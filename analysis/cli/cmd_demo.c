@@ -86,6 +86,7 @@ typedef struct demo_run {
     char dir[PATH_SIZE];
     int use_mpi, open_mpi;
     const char *data;     /* fashion-mnist | synthetic */
+    int fashion_from_env; /* Fashion-MNIST from $GRADTAP_FASHION_MNIST */
     demo_progress progress;
     int failed_steps;
 } demo_run;
@@ -260,13 +261,18 @@ static int prepare_dir(demo_run *run)
 
 /* ---- decisions: data and workers ----------------------------------------- */
 
-static int fashion_mnist_available(void)
+/* Debian's dataset-fashion-mnist installs here (`dpkg -L dataset-fashion-mnist`);
+ * `gradtap converge --data fashion-mnist` looks in the same places. */
+#define DEBIAN_FASHION_MNIST "/usr/share/datasets/fashion-mnist"
+
+/* The directory Fashion-MNIST is taken from, into `dir`; 1 when its
+ * training images are readable there. */
+static int fashion_mnist_available(char *dir, size_t size)
 {
-    const char *dir = getenv("GRADTAP_FASHION_MNIST");
-    char path[PATH_SIZE];
-    /* Debian's dataset-fashion-mnist installs here (`dpkg -L dataset-fashion-mnist`). */
-    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz",
-             dir != NULL && dir[0] != '\0' ? dir : "/usr/share/datasets/fashion-mnist");
+    const char *env = getenv("GRADTAP_FASHION_MNIST");
+    char path[2 * PATH_SIZE];
+    snprintf(dir, size, "%s", env != NULL && env[0] != '\0' ? env : DEBIAN_FASHION_MNIST);
+    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz", dir);
     return access(path, R_OK) == 0;
 }
 
@@ -525,9 +531,10 @@ static void print_header(demo_run *run, FILE *out)
 {
     fprintf(out, "gradtap demo: MLP 784-200-200-10 on %s, %d workers (%s), methods %s, error feedback on, "
                  "density %g, seed %llu%s\n",
-            strcmp(run->data, "fashion-mnist") == 0 ? "Fashion-MNIST (Debian dataset-fashion-mnist)"
-                                                    : "SYNTHETIC data (Fashion-MNIST not installed: apt install "
-                                                      "dataset-fashion-mnist, or set GRADTAP_FASHION_MNIST)",
+            strcmp(run->data, "fashion-mnist") != 0 ? "SYNTHETIC data (Fashion-MNIST not installed: apt install "
+                                                      "dataset-fashion-mnist, or set GRADTAP_FASHION_MNIST)"
+            : run->fashion_from_env                 ? "Fashion-MNIST (from $GRADTAP_FASHION_MNIST)"
+                                                    : "Fashion-MNIST (Debian dataset-fashion-mnist)",
             run->o.workers, run->use_mpi ? "MPI ranks" : "simulated in one process", DEMO_METHODS, run->o.density,
             (unsigned long long)run->o.seed, run->o.quick ? ", quick" : "");
 }
@@ -558,10 +565,15 @@ int gtap_cmd_demo(int argc, char **argv)
         gtap_cli_print_usage(stdout, usage);
         return GTAP_EXIT_OK;
     }
-    if (strcmp(run.o.data, "auto") == 0)
-        run.data = fashion_mnist_available() ? "fashion-mnist" : "synthetic";
-    else
-        run.data = run.o.data;
+    char fashion_dir[PATH_SIZE];
+    int fashion = fashion_mnist_available(fashion_dir, sizeof fashion_dir);
+    if (strcmp(run.o.data, "fashion-mnist") == 0 && !fashion)
+        return gtap_cli_error(GTAP_EXIT_USAGE,
+                              "--data fashion-mnist: %s/train-images-idx3-ubyte.gz not found (apt install "
+                              "dataset-fashion-mnist, or set GRADTAP_FASHION_MNIST to a directory with the IDX files)",
+                              fashion_dir);
+    run.data = strcmp(run.o.data, "auto") == 0 ? (fashion ? "fashion-mnist" : "synthetic") : run.o.data;
+    run.fashion_from_env = getenv("GRADTAP_FASHION_MNIST") != NULL && getenv("GRADTAP_FASHION_MNIST")[0] != '\0';
     if ((rc = prepare_dir(&run)) != 0) return rc;
     demo_self_path(run.self, sizeof run.self);
     decide_mpi(&run);
@@ -577,14 +589,15 @@ int gtap_cmd_demo(int argc, char **argv)
     fflush(stdout);
     double started = demo_now();
     demo_progress_init(&run.progress, gtap_cli_stderr_is_tty(), run.o.figures ? 7 : 6);
-    if (step_train(&run) == 0) {
+    int trained = step_train(&run) == 0;
+    if (trained) {
         step_analyses(&run);
         step_speed(&run);
         if (run.o.figures) step_figures(&run);
+        write_verdict(&run);
     }
-    write_verdict(&run);
-    printf("files: %s/{data,results,figures,logs}, verdict in %s/verdict.txt (%.0f s)\n", run.dir, run.dir,
-           demo_now() - started);
+    printf("files: %s/{data,results,figures,logs}%s%s%s (%.0f s)\n", run.dir, trained ? ", verdict in " : "",
+           trained ? run.dir : "", trained ? "/verdict.txt" : "", demo_now() - started);
     if (run.failed_steps) {
         gtap_cli_error(GTAP_EXIT_INTERNAL, "%d step(s) failed; what they wrote is kept in %s", run.failed_steps,
                        run.dir);

@@ -136,17 +136,42 @@ done:
     return rc;
 }
 
+/* Keep the last `max` lines seen in a ring of fixed-size buffers. */
+enum { TAIL_LINE = 240, TAIL_MAX = 16 };
+typedef struct line_ring {
+    char lines[TAIL_MAX][TAIL_LINE];
+    int count, max;
+} line_ring;
+
+static void ring_add(line_ring *ring, const char *line)
+{
+    /* gradtap's one-line errors repeat once per MPI rank: keep one. */
+    if (ring->count > 0 && strcmp(ring->lines[(ring->count - 1) % ring->max], line) == 0) return;
+    snprintf(ring->lines[ring->count % ring->max], TAIL_LINE, "%s", line);
+    ring->count++;
+}
+
+static void ring_print(FILE *stream, const line_ring *ring)
+{
+    int first = ring->count > ring->max ? ring->count - ring->max : 0;
+    for (int i = first; i < ring->count; i++) fprintf(stream, "  %s\n", ring->lines[i % ring->max]);
+}
+
 void demo_print_tail(FILE *stream, const char *path, int max_lines)
 {
     FILE *file = fopen(path, "r");
     if (file == NULL) return;
-    /* Keep the last max_lines lines in a ring of fixed-size buffers. */
-    enum { LINE = 240, MAX = 16 };
-    char ring[MAX][LINE];
-    int count = 0;
-    if (max_lines > MAX) max_lines = MAX;
+    if (max_lines > TAIL_MAX) max_lines = TAIL_MAX;
     if (max_lines <= 0) max_lines = 1;
-    char line[LINE];
+    /* The messages of gradtap itself ("gradtap <cmd>: ...") say what went
+     * wrong; mpirun's banners around them do not. Show those when there are
+     * any, else the last lines. */
+    static line_ring tail, messages;
+    memset(&tail, 0, sizeof tail);
+    memset(&messages, 0, sizeof messages);
+    tail.max = max_lines;
+    messages.max = max_lines < 4 ? max_lines : 4;
+    char line[TAIL_LINE];
     while (fgets(line, sizeof line, file) != NULL) {
         size_t n = strlen(line);
         if (n > 0 && line[n - 1] != '\n') {
@@ -154,10 +179,13 @@ void demo_print_tail(FILE *stream, const char *path, int max_lines)
             while ((c = fgetc(file)) != EOF && c != '\n') {}
         }
         line[strcspn(line, "\r\n")] = '\0';
-        snprintf(ring[count % max_lines], LINE, "%s", line);
-        count++;
+        ring_add(&tail, line);
+        /* The last "gradtap " of the line: ranks writing at once may glue
+         * two messages together. */
+        const char *message = NULL;
+        for (const char *at = strstr(line, "gradtap "); at != NULL; at = strstr(at + 1, "gradtap ")) message = at;
+        if (message != NULL && line[0] != '$' && strchr(message, ':') != NULL) ring_add(&messages, message);
     }
     fclose(file);
-    int first = count > max_lines ? count - max_lines : 0;
-    for (int i = first; i < count; i++) fprintf(stream, "  %s\n", ring[i % max_lines]);
+    ring_print(stream, messages.count > 0 ? &messages : &tail);
 }

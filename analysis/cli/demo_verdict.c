@@ -31,9 +31,12 @@ static double requested_density(double k, double d)
     if (!(k >= 1.0 && d >= 1.0 && isfinite(k) && isfinite(d))) return NAN;
     double low = k / d, high = (k + 1.0) / d;
     for (int digits = 1; digits <= 7; digits++) {
-        double step = pow(10.0, floor(log10(low)) - digits + 1);
-        double candidate = ceil(low / step - 1e-9) * step;
-        if (candidate < high) return candidate;
+        /* The larger decade first: 0.001 rather than 0.0009 in [0.00083, 0.0017). */
+        for (double exponent = floor(log10(high)); exponent >= floor(log10(low)); exponent--) {
+            double step = pow(10.0, exponent - digits + 1);
+            double candidate = ceil(low / step - 1e-9) * step;
+            if (candidate < high) return candidate;
+        }
     }
     return low;
 }

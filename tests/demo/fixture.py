@@ -13,7 +13,7 @@ import os
 import numpy as np
 
 METHODS = ("topk", "gaussiank", "randk")
-TENSORS = (("fc1.weight", 6000), ("fc2.weight", 1200), ("fc2.bias", 40))
+TENSORS = (("fc1.weight", 6000), ("fc2.weight", 1200), ("fc3.weight", 1000), ("fc2.bias", 40))
 STEPS = (0, 10, 20, 30)
 DENSITIES = (0.001, 0.01, 0.1)
 
@@ -72,12 +72,15 @@ def make_demo_dir(root, seed=7):
     os.makedirs(os.path.join(root, "results"), exist_ok=True)
     expected = {}
     bounds_header = ["rank", "step", "tensor", "kind", "d", "k", "density", "norm2", "tail2", "ratio",
-                     "bound_loose", "bound_tight", "holds_tight"]
-    curve_header = ["rank", "step", "tensor", "kind", "d", "k", "ratio", "bound_loose", "bound_tight"]
-    fit_header = ["rank", "step", "tensor", "kind", "count", "mean", "std", "gaussian_mu", "gaussian_sigma",
-                  "laplace_mu", "laplace_b", "best"]
+                     "bound_loose", "bound_tight", "holds_loose", "holds_tight", "status", "file"]
+    curve_header = ["rank", "step", "tensor", "kind", "d", "k", "density", "ratio", "bound_loose", "bound_tight",
+                    "status", "file"]
+    fit_header = ["rank", "step", "tensor", "kind", "d", "count", "mean", "std", "best", "gauss_loc", "gauss_scale",
+                  "laplace_loc", "laplace_scale", "file"]
+    bounds, curve, fit = [], [], []
     for method in METHODS:
-        vectors, bounds, curve, fit = {}, [], [], []
+        vectors = {}
+        path = os.path.join("data", "run.%s.h5" % method)
         for tensor, d in TENSORS:
             for step in STEPS:
                 u = vector(rng, d, step)
@@ -88,17 +91,19 @@ def make_demo_dir(root, seed=7):
                     k = k_of(rho, d)
                     ratio = tail_ratio(u, k)
                     expected[(method, tensor, step, rho)] = ratio
-                    bounds.append([0, step, tensor, "acc", d, k, rho, norm2, ratio * norm2, ratio, 1 - k / d,
-                                   (1 - k / d) ** 2, int(ratio <= (1 - k / d) ** 2)])
+                    bounds.append([0, step, tensor, "acc", d, k, k / d, norm2, ratio * norm2, ratio, 1 - k / d,
+                                   (1 - k / d) ** 2, int(ratio <= 1 - k / d), int(ratio <= (1 - k / d) ** 2), "ok",
+                                   path])
                 for k in sorted({k_of(r, d) for r in np.logspace(np.log10(1 / d), 0, 60)}):
-                    curve.append([0, step, tensor, "acc", d, k, tail_ratio(u, k), 1 - k / d, (1 - k / d) ** 2])
+                    curve.append([0, step, tensor, "acc", d, k, k / d, tail_ratio(u, k), 1 - k / d,
+                                  (1 - k / d) ** 2, "ok", path])
                 median = float(np.median(u64))
-                fit.append([0, step, tensor, "acc", d, u64.mean(), u64.std(), u64.mean(), u64.std(), median,
-                            float(np.mean(np.abs(u64 - median))), "laplace"])
-        write_snapshots(os.path.join(root, "data", method + ".h5"), vectors)
-        write_csv(os.path.join(root, "results", "bounds.%s.csv" % method), bounds_header, bounds)
-        write_csv(os.path.join(root, "results", "curve.%s.csv" % method), curve_header, curve)
-        write_csv(os.path.join(root, "results", "fit.%s.csv" % method), fit_header, fit)
+                fit.append([0, step, tensor, "acc", d, d, u64.mean(), u64.std(), "laplace", u64.mean(), u64.std(),
+                            median, float(np.mean(np.abs(u64 - median))), path])
+        write_snapshots(os.path.join(root, path), vectors)
+    write_csv(os.path.join(root, "results", "bounds.csv"), bounds_header, bounds)
+    write_csv(os.path.join(root, "results", "curve.csv"), curve_header, curve)
+    write_csv(os.path.join(root, "results", "fit.csv"), fit_header, fit)
     converge = []
     for i, method in enumerate(("dense",) + METHODS):
         bits_per_step = 32 * 7000 if method == "dense" else 64 * 70

@@ -1,0 +1,192 @@
+"""test_plots.py - notebooks/gradtap_plots.py on a synthetic demo directory
+(fixture.py): the mathematics it uses against closed forms and brute force,
+its CSV reading, what each figure draws against independently computed
+values, clean layouts, and valid PDF/PNG files from its command line."""
+
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.environ.get("GRADTAP_SOURCE_DIR", os.path.join(HERE, "..", ".."))
+NOTEBOOKS = os.path.join(SOURCE, "notebooks")
+sys.path.insert(0, NOTEBOOKS)
+sys.path.insert(0, HERE)
+
+import figcheck  # noqa: E402
+import fixture  # noqa: E402
+import gradtap_plots as gp  # noqa: E402
+
+SEED = int(os.environ.get("GRADTAP_TEST_SEED", "7"))
+print("test_plots: seed %d (GRADTAP_TEST_SEED)" % SEED)
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp("fixture"))
+    expected = fixture.make_demo_dir(root, seed=SEED)
+    return root, expected
+
+
+def brute_force_ratio(u, rho):
+    k = max(1, int(math.floor(rho * u.size)))
+    squares = np.sort(u.astype(np.float64) ** 2)
+    return squares[: u.size - k].sum() / squares.sum()
+
+
+def test_predicted_ratios_match_the_closed_form_examples():
+    # ALGORITHMS.md 2: rho = 0.001 gives 0.98730 (Gaussian) and 0.96823 (Laplace).
+    assert gp.predicted_ratio_gaussian(0.001) == pytest.approx(0.98730, abs=5e-6)
+    assert gp.predicted_ratio_laplace(0.001) == pytest.approx(0.96823, abs=5e-6)
+    assert gp.predicted_ratio_gaussian(1.0) == 0.0
+    assert math.isnan(gp.predicted_ratio_laplace(0.0))
+
+
+@pytest.mark.parametrize("rho", [0.001, 0.01, 0.1, 0.5])
+def test_predicted_ratios_match_sampled_vectors(rho):
+    rng = np.random.default_rng(SEED)
+    n = 1_000_000
+    assert brute_force_ratio(rng.normal(0, 3.0, n), rho) == pytest.approx(gp.predicted_ratio_gaussian(rho), abs=3e-3)
+    assert brute_force_ratio(rng.laplace(0, 0.2, n), rho) == pytest.approx(gp.predicted_ratio_laplace(rho), abs=4e-3)
+
+
+@pytest.mark.parametrize("k,d,rho", [(156, 156800, 0.001), (1568, 156800, 0.01), (40, 40000, 0.001),
+                                     (1, 10, 0.1), (1, 1200, 0.001), (199, 199210, 0.001), (24, 100, 0.24), (2, 7, 0.3)])
+def test_nice_density_recovers_the_requested_density(k, d, rho):
+    assert gp.nice_density(k, d) == pytest.approx(rho, rel=1e-12)
+    assert max(1, math.floor(gp.nice_density(k, d) * d)) == k
+
+
+def test_read_csv_quoting_and_missing_values(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('tensor,ratio,file\n"a,b",0.5,x.h5\n"say ""hi""",nan,y.h5\nc,,z.h5\n')
+    table = gp.read_csv(str(path))
+    assert list(table.columns["tensor"]) == ["a,b", 'say "hi"', "c"]
+    assert table.columns["ratio"][0] == 0.5 and np.isnan(table.columns["ratio"][1:]).all()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1\n")
+    with pytest.raises(ValueError, match="bad.csv:2"):
+        gp.read_csv(str(bad))
+
+
+def test_run_labels_follow_the_file_names():
+    assert gp.run_label("out/data/run.topk.rank00003.h5") == "topk"
+    assert gp.run_label("run.gaussiank.h5") == "gaussiank"
+    assert gp.run_label("/x/my_run.h5") == "my_run"
+
+
+def plotted_lines(ax):
+    """(x, y) of the lines drawn with markers (the data, not the bounds)."""
+    return [(np.asarray(l.get_xdata(), float), np.asarray(l.get_ydata(), float))
+            for l in ax.get_lines() if l.get_marker() not in (None, "None", "")]
+
+
+def test_bounds_figure_draws_the_brute_force_ratios(demo_dir):
+    root, expected = demo_dir
+    runs = gp.load_runs([os.path.join(root, "results", "bounds.csv")])
+    assert [r for r, _ in runs] == ["topk", "gaussiank", "randk"]
+    fig = gp.figure_bounds(runs)
+    assert gp.layout_problems(fig) == []
+    axes = [ax for ax in fig.axes if ax.axison]
+    tensors = [t for t, _ in fixture.TENSORS[:3]]  # the three largest, largest first
+    assert len(axes) == len(fixture.DENSITIES) * len(tensors)
+    for index, ax in enumerate(axes):
+        rho, tensor = fixture.DENSITIES[index // len(tensors)], tensors[index % len(tensors)]
+        lines = plotted_lines(ax)
+        assert len(lines) == len(fixture.METHODS)
+        for method, (x, y) in zip(fixture.METHODS, lines):
+            want = [expected[(method, tensor, s, rho)] for s in fixture.STEPS]
+            np.testing.assert_allclose(x, fixture.STEPS)
+            np.testing.assert_allclose(y, want, rtol=1e-12)
+        d = dict(fixture.TENSORS)[tensor]
+        k = fixture.k_of(rho, d)
+        levels = sorted({round(float(l.get_ydata()[0]), 12) for l in ax.get_lines() if l.get_marker() in ("None", "")})
+        assert levels == sorted({round((1 - k / d) ** 2, 12), round(1 - k / d, 12)})
+    gp.save_figure(fig, os.path.join(root, "check", "bounds"))
+    figcheck.check_figure(os.path.join(root, "check", "bounds"))
+
+
+def test_curve_figure_draws_bounds_and_predictions(demo_dir):
+    root, _ = demo_dir
+    fig = gp.figure_curve(gp.load_runs(os.path.join(root, "results", "curve.csv")))
+    assert gp.layout_problems(fig) == []
+    ax = [a for a in fig.axes if a.axison][0]
+    lines = {l.get_label(): l for l in ax.get_lines()}
+    by_style = ax.get_lines()
+    assert len(by_style) == len(fixture.METHODS) + 4
+    loose, tight, gauss, laplace = by_style[-4:]
+    x = np.asarray(loose.get_xdata())
+    np.testing.assert_allclose(loose.get_ydata(), 1 - x)
+    np.testing.assert_allclose(tight.get_ydata(), (1 - x) ** 2)
+    # Independent of the module's closed forms: sorted Gaussian and Laplace samples.
+    rng = np.random.default_rng(SEED)
+    g, lap = rng.normal(0, 1, 400_000), rng.laplace(0, 1, 400_000)
+    for rho in (0.01, 0.1, 0.3):
+        i = int(np.argmin(np.abs(x - rho)))
+        assert gauss.get_ydata()[i] == pytest.approx(brute_force_ratio(g, x[i]), abs=5e-3)
+        assert laplace.get_ydata()[i] == pytest.approx(brute_force_ratio(lap, x[i]), abs=5e-3)
+    assert lines  # labels exist (legend built from them)
+
+
+def test_distribution_figure_uses_the_fit_table(demo_dir):
+    root, _ = demo_dir
+    path = os.path.join(root, "data", "run.topk.h5")
+    fit = gp.read_csv(os.path.join(root, "results", "fit.csv"))
+    fig = gp.figure_distribution(path, fit=fit)
+    assert gp.layout_problems(fig) == []
+    hist_axes = [a for a in fig.axes if a.axison][::2]
+    assert len(hist_axes) == 3  # first, middle, last step
+    # The Laplace curve's peak is 1/(2b) in the plotted unit; b from the table.
+    steps = gp.choose_steps(fixture.STEPS)
+    largest = max(np.max(np.abs(gp.read_snapshot(path, "fc1.weight", "acc", s))) for s in steps)
+    scale = 10.0 ** -math.floor(math.log10(largest))  # the figure's unit: 10^decade of max |u|
+    u = gp.read_snapshot(path, "fc1.weight", "acc", steps[0])
+    median = np.median(u)
+    b = np.mean(np.abs(u - median))
+    peak = max(hist_axes[0].get_lines()[2].get_ydata())
+    assert peak == pytest.approx(1 / (2 * b * scale), rel=0.02)
+
+
+def test_convergence_and_speed_figures(demo_dir):
+    root, _ = demo_dir
+    fig = gp.figure_convergence([("run", gp.read_csv(os.path.join(root, "results", "converge.csv")))])
+    assert gp.layout_problems(fig) == []
+    fig = gp.figure_speed(gp.read_csv(os.path.join(root, "results", "speed.csv")))
+    assert gp.layout_problems(fig) == []
+
+
+def test_layout_check_finds_overlaps():
+    import matplotlib.pyplot as plt
+
+    gp.apply_style()
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    ax.set_title("centre title that is long", loc="center")
+    ax.set_title("left title that is long too", loc="left")
+    problems = gp.layout_problems(fig)
+    assert any("overlaps" in p for p in problems), problems
+
+
+def test_command_line_writes_every_figure(demo_dir):
+    root, _ = demo_dir
+    out = os.path.join(root, "cli-figures")
+    run = subprocess.run([sys.executable, os.path.join(NOTEBOOKS, "gradtap_plots.py"), "all", "--demo", root,
+                          "--out", out], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "warning" not in run.stderr, run.stderr
+    for name in gp.FIGURE_NAMES:
+        figcheck.check_figure(os.path.join(out, name))
+
+
+def test_command_line_names_missing_inputs(tmp_path):
+    run = subprocess.run([sys.executable, os.path.join(NOTEBOOKS, "gradtap_plots.py"), "all", "--demo",
+                          str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    for name in gp.FIGURE_NAMES:
+        assert "gradtap_plots: %s:" % name in run.stderr
+    run = subprocess.run([sys.executable, os.path.join(NOTEBOOKS, "gradtap_plots.py"), "all", "--demo",
+                          str(tmp_path), "--only", "nonsense"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "nonsense" in run.stderr
