@@ -242,8 +242,8 @@ static int load_data(const cli_options *c, converge_run *run, gtap_dataset **tra
         uint64_t n = c->n ? c->n : (c->quick ? (mlp ? 8000 : 6000) : 20000);
         uint64_t n_test = n / 4 > 0 ? n / 4 : 1;
         if (mlp) {
-            rc = gtap_dataset_synthetic_images(n, c->seed, train);
-            if (rc == GTAP_OK) rc = gtap_dataset_synthetic_images(n_test, c->seed ^ 0x7e57ull, test);
+            rc = gtap_dataset_synthetic_images(n, c->seed, c->seed, train);
+            if (rc == GTAP_OK) rc = gtap_dataset_synthetic_images(n_test, c->seed, c->seed ^ 0x7e57ull, test);
         } else {
             uint64_t d = c->d ? c->d : (c->quick ? 600 : 2000);
             double signal = c->signal > 0 ? c->signal : 3.0;

@@ -54,6 +54,11 @@ static void test_mlp_check(void)
     snprintf(arguments, sizeof arguments,
              "--model mlp --data %s --quick --check --methods topk --inject-fault drop-memory", mlp_data());
     GT_ASSERT_INT_EQ(converge(arguments, "mlp_broken.txt"), 1);
+    char *text = gtap_test_read_file(gtap_test_path("mlp_broken.txt"), NULL);
+    GT_ASSERT_FATAL(text != NULL);
+    GT_ASSERT(strstr(text, "check 1 invariant    FAIL") != NULL);
+    GT_ASSERT(strstr(text, "check 3 rate         FAIL") != NULL);
+    free(text);
 }
 
 static void test_capture_feeds_reader(void)

@@ -28,7 +28,7 @@ static void compare(const char *label, gtap_model_kind kind, gtap_sparsifier_kin
 {
     gtap_dataset *data = NULL;
     int rc = kind == GTAP_MODEL_LOGREG ? gtap_dataset_synthetic_logreg(2000, 300, 3.0, seed, &data)
-                                       : gtap_dataset_synthetic_images(800, seed, &data);
+                                       : gtap_dataset_synthetic_images(800, seed, seed, &data);
     CHECK(rc == GTAP_OK, "%s: data: %s", label, gtap_last_error());
     gtap_model_options mo;
     gtap_model_options_init(&mo, kind);

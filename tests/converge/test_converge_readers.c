@@ -170,7 +170,7 @@ static void test_synthetic_deterministic(void)
     gtap_dataset_free(b);
     gtap_dataset_free(c);
     gtap_dataset *images = NULL;
-    GT_ASSERT_OK(gtap_dataset_synthetic_images(100, 3, &images));
+    GT_ASSERT_OK(gtap_dataset_synthetic_images(100, 3, 3, &images));
     gtap_dataset_view vi = gtap_dataset_get_view(images);
     GT_ASSERT_U64_EQ(vi.d, 784);
     GT_ASSERT_INT_EQ(vi.classes, 10);

@@ -68,7 +68,7 @@ static void test_mlp_gradient(void)
 {
     uint64_t seed = gtap_test_seed("mlp gradient");
     gtap_dataset *data = NULL;
-    GT_ASSERT_OK(gtap_dataset_synthetic_images(16, seed, &data));
+    GT_ASSERT_OK(gtap_dataset_synthetic_images(16, seed, seed, &data));
     gtap_model_options mo;
     gtap_model_options_init(&mo, GTAP_MODEL_MLP);
     mo.hidden_count = 2;
@@ -303,7 +303,7 @@ static void test_bad_options(void)
     GT_ASSERT_STATUS(gtap_train_run(&o, model, data, &r), GTAP_EINVAL);
     gtap_train_result_free(&r);
     gtap_dataset *images = NULL;
-    GT_ASSERT_OK(gtap_dataset_synthetic_images(10, 1, &images));
+    GT_ASSERT_OK(gtap_dataset_synthetic_images(10, 1, 1, &images));
     gtap_model *wrong = NULL;
     GT_ASSERT_STATUS(gtap_model_create(&mo, images, &wrong), GTAP_EINVAL); /* logreg on 10 classes */
     gtap_dataset_free(images);

@@ -83,10 +83,12 @@ int gtap_dataset_synthetic_logreg(uint64_t n, uint64_t d, double signal, uint64_
 
 /* gtap_dataset_synthetic_images() - an MNIST-like 10-class set of 784
  * features in [0, 1] (28x28 "images"): each class has a random smooth
- * template, each example is its class's template plus noise, clipped to
- * [0, 1]. For the MLP when no IDX files are at hand. Same seed, same data.
+ * template drawn from `seed`, each example (drawn from `sample_seed`) is
+ * its class's template times a random intensity plus noise, clipped to
+ * [0, 1]. A test set: the same seed, another sample_seed. For the MLP when
+ * no IDX files are at hand. Same seeds, same data.
  * @return GTAP_OK and *out; GTAP_EINVAL (n zero); GTAP_ENOMEM. */
-int gtap_dataset_synthetic_images(uint64_t n, uint64_t seed, gtap_dataset **out);
+int gtap_dataset_synthetic_images(uint64_t n, uint64_t seed, uint64_t sample_seed, gtap_dataset **out);
 
 /* gtap_dataset_head() - a new dataset with the first `count` examples of
  * `data` (count <= n), for quick runs on a subset of a large file.

@@ -83,7 +83,7 @@ static void make_templates(uint64_t seed, float *templates)
     }
 }
 
-int gtap_dataset_synthetic_images(uint64_t n, uint64_t seed, gtap_dataset **out)
+int gtap_dataset_synthetic_images(uint64_t n, uint64_t seed, uint64_t sample_seed, gtap_dataset **out)
 {
     if (out == NULL) return gtap_set_error(GTAP_EINVAL, "synthetic images: out is NULL");
     *out = NULL;
@@ -95,11 +95,11 @@ int gtap_dataset_synthetic_images(uint64_t n, uint64_t seed, gtap_dataset **out)
     make_templates(seed, templates);
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < (int64_t)n; i++) {
-        uint64_t state = row_stream(seed, 3, (uint64_t)i);
+        uint64_t state = row_stream(sample_seed, 3, (uint64_t)i);
         int label = (int)(gtap_splitmix64(&state) % IMAGE_CLASSES);
-        double intensity = 0.5 + 0.5 * gtap_uniform01(&state);
+        double intensity = 0.15 + 0.25 * gtap_uniform01(&state);
         float *row = data->values + (uint64_t)i * IMAGE_PIXELS;
-        fill_normal(&state, row, IMAGE_PIXELS, 0.35);
+        fill_normal(&state, row, IMAGE_PIXELS, 0.5);
         for (int p = 0; p < IMAGE_PIXELS; p++) {
             float v = (float)(intensity * templates[label * IMAGE_PIXELS + p]) + row[p];
             row[p] = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
