@@ -21,7 +21,7 @@ tables of `gradtap bounds|fit|curve|converge --format csv` and a timing CSV
 (`selector,d,k,seconds`). CSV columns are found by name, so extra columns
 are ignored. Command line (the demo calls this):
 
-    python3 gradtap_plots.py all --demo DIR         # every figure of a demo dir
+    python3 gradtap_plots.py all --demo DIR         # every figure whose inputs DIR has
     python3 gradtap_plots.py bounds --csv topk=b.csv --out fig/bounds
     python3 -m gradtap_plots --help                 # with notebooks/ on sys.path
 """
@@ -34,6 +34,7 @@ import os
 import re
 import statistics
 import sys
+import textwrap
 
 import matplotlib
 
@@ -85,6 +86,8 @@ METHOD_COLORS = {
     "redsync": "#8C6D31",
     "threshold": "#7F7F7F",
     "sign": "#B0B0B0",
+    "gaussiank-exact": "#6A3D9A",
+    "full-sort": "#7F7F7F",
 }
 METHOD_LABELS = {
     "dense": "dense",
@@ -99,6 +102,8 @@ METHOD_LABELS = {
     "trimmed": "trimmed top-k",
     "redsync": "RedSync",
     "threshold": "hard threshold",
+    "gaussiank-exact": "Gaussian-k (exactly k)",
+    "full-sort": "full sort (baseline)",
     "sign": "scaled sign",
 }
 METHOD_ORDER = list(METHOD_COLORS)
@@ -118,9 +123,16 @@ TIGHT_LABEL = "(1 - k/d)$^2$ (tight)"
 FIGURE_NAMES = ("distribution", "bounds", "curve", "convergence", "speed")
 
 
+# Colours for names this module does not know, picked by a stable hash.
+EXTRA_COLORS = ("#4477AA", "#AA3377", "#228833", "#CCBB44", "#66CCEE", "#EE6677", "#BBBBBB")
+
+
 def method_color(method):
-    """Colour of `method` (unknown names get a stable grey-blue)."""
-    return METHOD_COLORS.get(method, "#4477AA")
+    """Colour of `method`; unknown names get one of EXTRA_COLORS, the same
+    one in every figure."""
+    if method in METHOD_COLORS:
+        return METHOD_COLORS[method]
+    return EXTRA_COLORS[sum(map(ord, str(method))) % len(EXTRA_COLORS)]
 
 
 def method_style(method, markers=True):
@@ -164,15 +176,34 @@ def save_figure(fig, stem, check=True):
     return [pdf, png]
 
 
-def _legend_axes(fig, grid):
-    """An empty axes in `grid` (a gridspec cell) that only holds a legend."""
-    ax = fig.add_subplot(grid)
-    ax.axis("off")
-    return ax
+def _new_figure(rows_in, ncols=1, width=COLUMN_WIDTH_IN, margin_in=0.45, **grid_kw):
+    """A figure with a legend row on top and panel rows of the given heights
+    (inches). Returns (fig, grid, legend axes); grid row 0 is the legend,
+    panels start at row 1. _finish_legend() sizes the legend row."""
+    legend_in = 0.2
+    fig = plt.figure(figsize=(width, legend_in + sum(rows_in) + margin_in))
+    grid = fig.add_gridspec(len(rows_in) + 1, ncols, height_ratios=[legend_in] + list(rows_in), **grid_kw)
+    legend_ax = fig.add_subplot(grid[0, :])
+    legend_ax.axis("off")
+    return fig, grid, legend_ax
 
 
-def _put_legend(ax, handles, labels, ncol):
-    ax.legend(handles, labels, loc="center", ncol=ncol, borderaxespad=0.0, columnspacing=1.2)
+def _finish_legend(fig, grid, legend_ax, handles, labels, max_cols=4):
+    """Put the legend in its row with as many columns as fit the width
+    (estimated from the label lengths at the legend font size) and grow the
+    row, and the figure, to the rows it needs."""
+    size = matplotlib.rcParams["legend.fontsize"]
+    size = size if isinstance(size, (int, float)) else 7.0
+    longest = max((len(l) for l in labels), default=1)
+    column_in = (0.52 * size / 72.0) * longest + 0.45  # text + handle + spacing
+    ncol = max(1, min(max_cols, len(labels), int(fig.get_figwidth() // column_in)))
+    rows = -(-len(labels) // ncol)
+    needed = 0.155 * rows + 0.04
+    ratios = list(grid.get_height_ratios())
+    fig.set_figheight(fig.get_figheight() + needed - ratios[0])
+    ratios[0] = needed
+    grid.set_height_ratios(ratios)
+    legend_ax.legend(handles, labels, loc="center", ncol=ncol, borderaxespad=0.0, columnspacing=1.0)
 
 
 def layout_problems(fig, tolerance_px=1.0):
@@ -541,9 +572,7 @@ def figure_distribution(snapshot_path, tensor=None, kind="acc", steps=None, fit=
     exponent = _decade(max(float(np.max(np.abs(u), initial=0.0)) for u in vectors))
     scale = 10.0 ** -exponent
     unit = " ($\\times 10^{%d}$)" % exponent if exponent else ""
-    fig = plt.figure(figsize=(COLUMN_WIDTH_IN, 0.5 + 1.2 * rows))
-    grid = fig.add_gridspec(rows + 1, 2, height_ratios=[0.16] + [1.0] * rows, width_ratios=[1.55, 1.0])
-    legend_ax = _legend_axes(fig, grid[0, :])
+    fig, grid, legend_ax = _new_figure([1.1] * rows, 2, width_ratios=[1.55, 1.0])
     handles = None
     for i, (step, u) in enumerate(zip(steps, vectors)):
         gaussian, laplace = _fit_from_table(fit, tensor, kind, step, path=snapshot_path)
@@ -577,7 +606,8 @@ def figure_distribution(snapshot_path, tensor=None, kind="acc", steps=None, fit=
         ax_q.plot(lim, lim, color="#999999", linewidth=0.6, zorder=0)
         ax_q.set_xlim(lim)
         ax_q.set_ylim(lim)
-        ax_q.locator_params(nbins=4)
+        ax_q.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(3))
+        ax_q.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
         if i == rows // 2:
             ax_h.set_ylabel("probability density")
             ax_q.set_ylabel("sample quantile" + unit)
@@ -585,7 +615,7 @@ def figure_distribution(snapshot_path, tensor=None, kind="acc", steps=None, fit=
             ax_h.set_xlabel("u" + unit + ", " + kind + " of " + _short(tensor, 22))
             ax_q.set_xlabel("fitted quantile")
         handles = [h_data, h_gauss, h_lap]
-    _put_legend(legend_ax, handles, ["data", "Gaussian fit", "Laplace fit"], ncol=3)
+    _finish_legend(fig, grid, legend_ax, handles, ["data", "Gaussian fit", "Laplace fit"])
     if title:
         fig.suptitle(title)
     return save_figure(fig, stem) if stem else fig
@@ -659,9 +689,7 @@ def figure_bounds(tables, kind="acc", rank=0, tensors=None, densities=None, stem
         densities = sorted({float(x) for _, t in tables
                             for x in _density_labels(t)[np.isin(_str_column(t, "tensor", "model"), tensors)]})
     nrows, ncols = len(densities), len(tensors)
-    fig = plt.figure(figsize=(COLUMN_WIDTH_IN if ncols <= 3 else 1.9 * ncols, 0.5 + 1.0 * nrows))
-    grid = fig.add_gridspec(nrows + 1, ncols, height_ratios=[0.24] + [1.0] * nrows)
-    legend_ax = _legend_axes(fig, grid[0, :])
+    fig, grid, legend_ax = _new_figure([0.95] * nrows, ncols, width=COLUMN_WIDTH_IN if ncols <= 3 else 1.9 * ncols)
     handles, labels = {}, {}
     first = None
     for r, rho in enumerate(densities):
@@ -702,8 +730,8 @@ def figure_bounds(tables, kind="acc", rank=0, tensors=None, densities=None, stem
         if high > low:
             _logit_limits(row_axes[0], low, high)
     order = sorted((k for k in handles if not k.startswith("~")), key=method_sort_key) + ["~loose", "~tight"]
-    _put_legend(legend_ax, [handles[k] for k in order if k in handles], [labels[k] for k in order if k in labels],
-                ncol=min(3, len(order)))
+    _finish_legend(fig, grid, legend_ax, [handles[k] for k in order if k in handles],
+                   [labels[k] for k in order if k in labels], max_cols=3)
     if title:
         fig.suptitle(title)
     return save_figure(fig, stem) if stem else fig
@@ -768,9 +796,7 @@ def figure_curve(tables, kind="acc", rank=0, tensor=None, step=None, stem=None, 
     step, tensor, d, k, ratio (rank, kind used when present); tensor: default
     the largest; step: default each table's last step."""
     apply_style()
-    fig = plt.figure(figsize=(COLUMN_WIDTH_IN, 2.55))
-    grid = fig.add_gridspec(2, 1, height_ratios=[0.3, 1.0])
-    legend_ax = _legend_axes(fig, grid[0, 0])
+    fig, grid, legend_ax = _new_figure([1.9])
     ax = fig.add_subplot(grid[1, 0])
     handles, labels = [], []
     lowest = 1.0
@@ -789,7 +815,10 @@ def figure_curve(tables, kind="acc", rank=0, tensor=None, step=None, stem=None, 
         x = rows.find("k") / rows.find("d")
         order = np.argsort(x)
         y = rows.find("ratio")[order]
-        handles.append(ax.plot(x[order], y, color=method_color(method))[0])
+        # Sparse markers, shifted per run, keep curves that coincide apart.
+        spacing = max(1, len(order) // 12)
+        handles.append(ax.plot(x[order], y, markevery=(len(handles) * spacing // 4 % spacing, spacing),
+                               **method_style(method))[0])
         labels.append(method_label(method))
         lowest = min(lowest, x.min())
         shown.append("%s step %d" % (_short(name, 14), at))
@@ -813,7 +842,7 @@ def figure_curve(tables, kind="acc", rank=0, tensor=None, step=None, stem=None, 
     ax.set_ylabel("$r_k = \\Vert u - \\mathrm{Top}_k(u)\\Vert^2 / \\Vert u\\Vert^2$")
     if len(set(shown)) == 1:
         ax.set_title(shown[0] + ", " + kind, loc="left")
-    _put_legend(legend_ax, handles, labels, ncol=2)
+    _finish_legend(fig, grid, legend_ax, handles, labels, max_cols=2)
     if title:
         fig.suptitle(title)
     return save_figure(fig, stem) if stem else fig
@@ -838,9 +867,7 @@ def figure_convergence(tables, stem=None, title=None):
     bits | bits_per_worker | bits_communicated; loss | train_loss;
     test_accuracy | accuracy (fraction or percent)."""
     apply_style()
-    fig = plt.figure(figsize=(COLUMN_WIDTH_IN, 2.9))
-    grid = fig.add_gridspec(3, 2, height_ratios=[0.22, 1.0, 1.0])
-    legend_ax = _legend_axes(fig, grid[0, :])
+    fig, grid, legend_ax = _new_figure([1.15, 1.15], 2)
     ax = [[fig.add_subplot(grid[1 + r, c]) for c in range(2)] for r in range(2)]
     handles, labels = [], []
     any_accuracy = False
@@ -850,6 +877,10 @@ def figure_convergence(tables, stem=None, title=None):
             order = np.argsort(epoch, kind="stable")
             epoch = epoch[order]
             bits = rows.find("bits", "bits_per_worker", "bits_communicated", "bits_sent")[order]
+            if np.any(np.diff(bits) < 0):
+                at = int(np.argmax(np.diff(bits) < 0)) + 1
+                print("gradtap_plots: warning: %s: bits sent by %s decrease at epoch %g (%g after %g): the input "
+                      "table is inconsistent" % (rows.path, method, epoch[at], bits[at], bits[at - 1]), file=sys.stderr)
             loss = rows.find("loss", "train_loss")[order]
             accuracy = rows.find("test_accuracy", "accuracy", "test_acc", required=False)
             line = ax[0][0].plot(epoch, loss, **method_style(method))[0]
@@ -877,7 +908,7 @@ def figure_convergence(tables, stem=None, title=None):
     for c in range(2):
         ax[0][c].tick_params(labelbottom=False)
         ax[0][c].sharex(ax[1][c])
-    _put_legend(legend_ax, handles, labels, ncol=min(4, len(handles)))
+    _finish_legend(fig, grid, legend_ax, handles, labels)
     if title:
         fig.suptitle(title)
     return save_figure(fig, stem) if stem else fig
@@ -886,6 +917,50 @@ def figure_convergence(tables, stem=None, title=None):
 # --------------------------------------------------------------------------
 # Figure 5: selection speed
 # --------------------------------------------------------------------------
+
+
+def read_timing(path):
+    """A timing table for figure_speed: the demo's CSV (selector, d, density,
+    k, seconds, floor_seconds), or the text table a benchmark in bench/
+    prints (bench_sparsify: d rho selector ms ...; bench_cuda: kernel d rho
+    ms ...). From a benchmark table the `read-once` rows become
+    floor_seconds, rows without a density (baselines such as full-sort) are
+    repeated for every density, and a `# ...` or `device: ...` line becomes
+    Table.title."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    first = text.split("\n", 1)[0]
+    if "," in first and "seconds" in first:
+        return read_csv(path)
+    header, rows, title = None, [], ""
+    for line in text.splitlines():
+        tokens = line.split()
+        if not tokens:
+            continue
+        if line.startswith("#") or line.startswith("device:"):
+            title = title or line.lstrip("# ").strip()
+        elif header is None and "d" in tokens and "ms" in tokens:
+            header = tokens
+        elif header is not None and len(tokens) == len(header):
+            rows.append(dict(zip(header, tokens)))
+    if header is None or not rows:
+        raise ValueError("%s: neither a timing CSV nor a benchmark table (no header with d and ms)" % path)
+    name = "selector" if "selector" in header else "kernel"
+    density = [_to_float(r.get("rho", "")) for r in rows]
+    floors = {float(r["d"]): float(r["ms"]) / 1e3 for r in rows if r[name] == "read-once"}
+    present = sorted({x for x in density if x > 0})
+    out = []
+    for row, rho in zip(rows, density):
+        if row[name] == "read-once":
+            continue
+        for value in ([rho] if rho > 0 or not present else present):
+            out.append((row[name], float(row["d"]), value, float(row["ms"]) / 1e3, floors.get(float(row["d"]), math.nan)))
+    columns = {"selector": np.array([o[0] for o in out], dtype=object)}
+    for j, key in enumerate(("d", "density", "seconds", "floor_seconds"), start=1):
+        columns[key] = np.array([o[j] for o in out], dtype=float)
+    table = Table(columns, path)
+    table.title = title
+    return table
 
 
 def figure_speed(table, stem=None, title=None, source=None):
@@ -900,10 +975,11 @@ def figure_speed(table, stem=None, title=None, source=None):
     d = table.find("d")
     seconds = table.find("seconds", "time_s", "median_s")
     density = table.columns.get("density")
-    rhos = sorted(set(density.tolist())) if density is not None else [None]
-    fig = plt.figure(figsize=(COLUMN_WIDTH_IN, 2.5 if len(rhos) == 1 else 2.7))
-    grid = fig.add_gridspec(2, len(rhos), height_ratios=[0.28, 1.0])
-    legend_ax = _legend_axes(fig, grid[0, :])
+    if density is not None and not np.isfinite(density).any():
+        density = None
+    rhos = sorted(set(density[np.isfinite(density)].tolist())) if density is not None else [None]
+    source = source or getattr(table, "title", "")
+    fig, grid, legend_ax = _new_figure([1.8], len(rhos))
     handles = {}
     first = None
     for c, rho in enumerate(rhos):
@@ -925,19 +1001,22 @@ def figure_speed(table, stem=None, title=None, source=None):
             handles["~floor"] = ax.plot(xs, 1e3 * np.asarray(ys), color="#999999", linestyle="--")[0]
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
-        ax.set_xlabel("vector length d")
+        if len(rhos) == 1:
+            ax.set_xlabel("vector length d")
         if c == 0:
             ax.set_ylabel("time per selection (ms)")
         else:
             ax.tick_params(labelleft=False)
         if rho is not None:
             ax.set_title("k/d = %s" % _fmt_density(rho), loc="left")
+    if len(rhos) > 1:
+        fig.supxlabel("vector length d", fontsize=matplotlib.rcParams["axes.labelsize"])
     keys = sorted((k for k in handles if k != "~floor"), key=method_sort_key) + \
         (["~floor"] if "~floor" in handles else [])
     labels = [method_label(k) if k != "~floor" else "read 4d bytes once" for k in keys]
-    _put_legend(legend_ax, [handles[k] for k in keys], labels, ncol=3)
+    _finish_legend(fig, grid, legend_ax, [handles[k] for k in keys], labels)
     if title or source:
-        fig.suptitle(title or source)
+        fig.suptitle(textwrap.fill(title or source, 64), fontsize=7)
     return save_figure(fig, stem) if stem else fig
 
 
@@ -976,16 +1055,23 @@ def demo_inputs(directory):
 
 
 def make_demo_figures(directory, out=None, method="topk", kind="acc", only=None, log=print):
-    """Draw every figure whose inputs exist in a demo directory into
-    `out` (default DIR/figures). Returns (written paths, {figure: reason it
-    was skipped or failed})."""
+    """Draw every figure whose inputs exist in a demo directory (or a
+    directory of your own laid out the same way) into `out` (default
+    DIR/figures). A figure whose inputs are absent is skipped with a note.
+    Returns (written paths, {figure: why it failed}, {figure: why skipped})."""
     out = out or os.path.join(directory, "figures")
     inputs = demo_inputs(directory)
-    written, problems = [], {}
+    written, problems, skipped = [], {}, {}
     wanted = only or FIGURE_NAMES
+    needs = {"distribution": [os.path.join(directory, "data", "*.h5")], "bounds": inputs["bounds"],
+             "curve": inputs["curve"], "convergence": [inputs["converge"]], "speed": [inputs["speed"]]}
 
     def attempt(name, draw):
         if name not in wanted:
+            return
+        if not any(glob.glob(p) for p in needs[name]):
+            skipped[name] = "no %s" % " or ".join(os.path.relpath(p, directory) for p in needs[name])
+            log("figure %s: skipped: %s" % (name, skipped[name]))
             return
         try:
             paths = draw()
@@ -1012,9 +1098,9 @@ def make_demo_figures(directory, out=None, method="topk", kind="acc", only=None,
             ("curve", lambda: figure_curve(load_runs(inputs["curve"]), kind=kind, stem=os.path.join(out, "curve"))),
             ("convergence", lambda: figure_convergence([("run", read_csv(inputs["converge"]))],
                                                        stem=os.path.join(out, "convergence"))),
-            ("speed", lambda: figure_speed(read_csv(inputs["speed"]), stem=os.path.join(out, "speed")))):
+            ("speed", lambda: figure_speed(read_timing(inputs["speed"]), stem=os.path.join(out, "speed")))):
         attempt(name, draw)
-    return written, problems
+    return written, problems, skipped
 
 
 def _runs_of(items):
@@ -1050,7 +1136,7 @@ def _parser():
         if name != "convergence":
             p.add_argument("--kind", default="acc")
             p.add_argument("--rank", type=int, default=0)
-    p = sub.add_parser("speed", help="figure 5 from a timing CSV")
+    p = sub.add_parser("speed", help="figure 5 from a timing CSV or a bench/ program's output")
     p.add_argument("--csv", required=True)
     p.add_argument("--out", required=True)
     return parser
@@ -1067,11 +1153,13 @@ def main(argv=None):
                 print("gradtap_plots: unknown figure(s): %s" % ", ".join(sorted(set(only) - set(FIGURE_NAMES))),
                       file=sys.stderr)
                 return 2
-            _, problems = make_demo_figures(args.demo, args.out, args.method, args.kind, only,
-                                            log=lambda m: print(m, flush=True))
+            written, problems, _ = make_demo_figures(args.demo, args.out, args.method, args.kind, only,
+                                                     log=lambda m: print(m, flush=True))
             for name, why in problems.items():
                 print("gradtap_plots: %s: %s" % (name, why), file=sys.stderr)
-            return 1 if problems else 0
+            if not written and not problems:
+                print("gradtap_plots: no inputs for any figure in %s" % args.demo, file=sys.stderr)
+            return 1 if problems or not written else 0
         if args.figure == "distribution":
             steps = [int(s) for s in args.steps.split(",")] if args.steps else None
             paths = figure_distribution(args.snapshots, args.tensor, args.kind, steps,
@@ -1083,7 +1171,7 @@ def main(argv=None):
         elif args.figure == "convergence":
             paths = figure_convergence(labelled_csvs(args.csv), stem=args.out)
         else:
-            paths = figure_speed(read_csv(args.csv), stem=args.out)
+            paths = figure_speed(read_timing(args.csv), stem=args.out)
     except (OSError, ValueError, KeyError) as error:
         print("gradtap_plots: %s: %s" % (args.figure, error), file=sys.stderr)
         return 1

@@ -484,7 +484,7 @@ static void step_analyses(demo_run *run)
 {
     static const char *const no_selectors[] = {"--no-selectors", NULL};
     static const char *const quick_fit[] = {"--fit-sample", "5000", NULL};
-    static const char *const full_fit[] = {"--fit-sample", "50000", NULL};
+    static const char *const full_fit[] = {"--fit-sample", "20000", NULL};
     int quick = run->o.quick;
     step_analysis(run, quick ? "bounds per layer (rank 0)" : "bounds per layer (all ranks)", "bounds", "bounds", 0,
                   quick, quick ? no_selectors : NULL);

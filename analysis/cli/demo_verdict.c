@@ -41,7 +41,16 @@ static double requested_density(double k, double d)
     return low;
 }
 
-static double percent(size_t part, size_t whole) { return whole ? 100.0 * (double)part / (double)whole : 0.0; }
+/* "100%" only when part == whole: 2874 of 2880 is "99.8%", not "100%". */
+static const char *percent_text(char *text, size_t size, size_t part, size_t whole)
+{
+    double value = whole ? 100.0 * (double)part / (double)whole : 0.0;
+    if (part == whole || part == 0)
+        snprintf(text, size, "%.0f%%", value);
+    else
+        snprintf(text, size, "%.*f%%", value > 99.0 || value < 1.0 ? 2 : 1, value);
+    return text;
+}
 
 /* Counts of one bounds table, rows of kind acc (the vector top-k sees) when
  * the table has any, else all rows. */
@@ -95,15 +104,18 @@ static int verdict_bounds(FILE *out, const char *dir)
     demo_csv *layers = open_table(out, dir, "bounds.csv");
     int missing = 0;
     bound_counts c;
+    char p1[32], p2[32];
     if (global != NULL) {
         count_bounds(global, &c);
         fprintf(out, "  whole-model u (%s), %zu snapshot x density pairs over all runs and ranks:\n",
                 c.kind ? "acc = grad + residual, what top-k sees" : "every kind", c.valid);
-        fprintf(out, "    tight bound (1-k/d)^2 held in %zu of %zu (%.0f%%)", c.tight, c.valid, percent(c.tight, c.valid));
+        fprintf(out, "    tight bound (1-k/d)^2 held in %zu of %zu (%s)", c.tight, c.valid,
+                percent_text(p1, sizeof p1, c.tight, c.valid));
         for (size_t g = 0; g < c.groups; g++)
             fprintf(out, "%s rho=%g: %zu/%zu", g ? "," : ";", c.density[g], c.group_tight[g], c.group_valid[g]);
-        fprintf(out, "\n    loose bound 1-k/d held in %zu of %zu (%.0f%%)%s\n", c.loose, c.valid,
-                percent(c.loose, c.valid), c.loose < c.valid ? "  <- a violation of the loose bound is a gradtap bug" : "");
+        fprintf(out, "\n    loose bound 1-k/d held in %zu of %zu (%s)%s\n", c.loose, c.valid,
+                percent_text(p1, sizeof p1, c.loose, c.valid),
+                c.loose < c.valid ? "  <- a violation of the loose bound is a gradtap bug" : "");
         if (c.undefined) fprintf(out, "    %zu snapshot(s) had no ratio (zero vector or NaN/Inf)\n", c.undefined);
         if (c.valid == 0) missing++;
     } else {
@@ -111,8 +123,9 @@ static int verdict_bounds(FILE *out, const char *dir)
     }
     if (layers != NULL) {
         count_bounds(layers, &c);
-        fprintf(out, "  per layer: tight bound held in %zu of %zu (%.0f%%), loose in %zu of %zu (%.0f%%)\n", c.tight,
-                c.valid, percent(c.tight, c.valid), c.loose, c.valid, percent(c.loose, c.valid));
+        fprintf(out, "  per layer: tight bound held in %zu of %zu (%s), loose in %zu of %zu (%s)\n", c.tight, c.valid,
+                percent_text(p1, sizeof p1, c.tight, c.valid), c.loose, c.valid,
+                percent_text(p2, sizeof p2, c.loose, c.valid));
     } else {
         missing++;
     }
@@ -157,8 +170,9 @@ static int verdict_fit(FILE *out, const char *dir)
             }
         }
     }
-    fprintf(out, "  best-fitting family (smallest AIC, per layer and step): %s in %zu of %zu snapshots (%.0f%%)",
-            names[0], counts[0], total, percent(counts[0], total));
+    char p1[32];
+    fprintf(out, "  best-fitting family (smallest AIC, per layer and step): %s in %zu of %zu snapshots (%s)",
+            names[0], counts[0], total, percent_text(p1, sizeof p1, counts[0], total));
     for (size_t f = 1; f < families; f++) fprintf(out, "%s %s %zu", f == 1 ? "; then" : ",", names[f], counts[f]);
     fputc('\n', out);
     demo_csv_free(fit);

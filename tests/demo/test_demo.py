@@ -135,7 +135,8 @@ def test_demo_figures(demo):
     for name in FIGURES:
         figcheck.check_figure(os.path.join(out, "figures", name))
     with open(os.path.join(out, "logs", "figures.log")) as handle:
-        assert "warning" not in handle.read(), "the figures have text that overlaps or is cut off"
+        log = handle.read()
+    assert "overlaps" not in log and "sticks out" not in log, "text overlaps or is cut off:\n" + log
 
 
 def test_every_notebook_runs_headless(demo, tmp_path):

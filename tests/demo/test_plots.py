@@ -181,12 +181,28 @@ def test_command_line_writes_every_figure(demo_dir):
         figcheck.check_figure(os.path.join(out, name))
 
 
+def test_command_line_skips_figures_without_inputs(demo_dir, tmp_path):
+    root, _ = demo_dir
+    own = tmp_path / "own"  # a user's run: snapshots and bounds only
+    (own / "data").mkdir(parents=True)
+    (own / "results").mkdir()
+    os.link(os.path.join(root, "data", "run.topk.h5"), own / "data" / "run.h5")
+    with open(os.path.join(root, "results", "bounds.csv")) as src, open(own / "results" / "bounds.csv", "w") as dst:
+        dst.write(src.read())
+    run = subprocess.run([sys.executable, os.path.join(NOTEBOOKS, "gradtap_plots.py"), "all", "--demo", str(own),
+                          "--only", "distribution,bounds,convergence"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "figure convergence: skipped: no results/converge.csv" in run.stdout
+    figcheck.check_figure(str(own / "figures" / "distribution"))
+    figcheck.check_figure(str(own / "figures" / "bounds"))
+
+
 def test_command_line_names_missing_inputs(tmp_path):
     run = subprocess.run([sys.executable, os.path.join(NOTEBOOKS, "gradtap_plots.py"), "all", "--demo",
                           str(tmp_path)], capture_output=True, text=True, timeout=120)
-    assert run.returncode == 1
+    assert run.returncode == 1 and "no inputs for any figure" in run.stderr
     for name in gp.FIGURE_NAMES:
-        assert "gradtap_plots: %s:" % name in run.stderr
+        assert "figure %s: skipped: no " % name in run.stdout
     run = subprocess.run([sys.executable, os.path.join(NOTEBOOKS, "gradtap_plots.py"), "all", "--demo",
                           str(tmp_path), "--only", "nonsense"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "nonsense" in run.stderr
