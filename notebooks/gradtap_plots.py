@@ -320,6 +320,54 @@ def read_csv(path):
     return Table(columns, path)
 
 
+def read_results_h5(path, table=None):
+    """A table of an HDF5 results file as a Table: gradtap's results files
+    (`format` gradtap-results: one group per table, one dataset per column,
+    `-o x.h5` of bounds, fit and curve; `table` names the group, default the
+    first) and converge's (`format` gradtap-converge-results: the curves of
+    every method, with a `method` column)."""
+    import h5py
+
+    with h5py.File(path, "r") as handle:
+        kind = handle.attrs.get("format", b"")
+        kind = kind.decode() if isinstance(kind, bytes) else str(kind)
+
+        def column(dataset):
+            values = dataset[:]
+            if values.dtype.kind in ("O", "S", "U"):
+                return np.array([v.decode() if isinstance(v, bytes) else str(v) for v in values], dtype=object)
+            return values.astype(float)
+
+        if kind == "gradtap-converge-results":
+            order = handle["methods"].attrs.get("order", "")
+            order = order.decode() if isinstance(order, bytes) else str(order)
+            names = [m for m in order.split(",") if m] or list(handle["methods"])
+            parts = {}
+            for name in names:
+                group = handle["methods"][name]
+                length = group["step"].shape[0]
+                parts.setdefault("method", []).append(np.array([name] * length, dtype=object))
+                for key in ("step", "epoch", "bits", "loss", "average_loss", "accuracy", "test_accuracy"):
+                    if key in group:
+                        parts.setdefault(key, []).append(column(group[key]))
+            return Table({k: np.concatenate(v) for k, v in parts.items()}, path)
+        if kind != "gradtap-results":
+            raise ValueError("%s: not a gradtap results file (format %r)" % (path, kind))
+        groups = [g for g in handle if isinstance(handle[g], h5py.Group)]
+        name = table or (groups[0] if groups else None)
+        if name not in handle:
+            raise ValueError("%s: no table %s (has: %s)" % (path, name, ", ".join(groups)))
+        group = handle[name]
+        names = group.attrs.get("columns", "")
+        names = (names.decode() if isinstance(names, bytes) else str(names)).split(",")
+        return Table({n: column(group[n]) for n in names if n in group}, "%s:%s" % (path, name))
+
+
+def read_table(path, table=None):
+    """A CSV file (read_csv) or an HDF5 results file (read_results_h5)."""
+    return read_results_h5(path, table) if path.endswith(".h5") else read_csv(path)
+
+
 def labelled_csvs(items):
     """Parse ["method=path", "path", ...] into [(label, Table)]. A bare path
     is labelled by the part of its name after the last '.', before '.csv'
@@ -332,7 +380,7 @@ def labelled_csvs(items):
             path = item
             base = os.path.basename(path)[:-4] if path.endswith(".csv") else os.path.basename(path)
             label = base.rsplit(".", 1)[1] if "." in base else base
-        out.append((label, read_csv(path)))
+        out.append((label, read_table(path)))
     return out
 
 
@@ -367,12 +415,13 @@ def split_runs(table, default="run"):
 
 
 def load_runs(paths, default="run"):
-    """Read gradtap CSV files (e.g. bounds.csv and bounds_global.csv), join
-    them and split by run: [(run label, Table)] for figure_bounds/curve."""
+    """Read gradtap result files, CSV or HDF5 (e.g. bounds.csv and
+    bounds_global.h5), join them and split by run: [(run label, Table)] for
+    figure_bounds and figure_curve."""
     paths = [p for p in ([paths] if isinstance(paths, str) else paths) if p and os.path.exists(p)]
     if not paths:
-        raise ValueError("none of the CSV files exists")
-    return split_runs(concat_tables([read_csv(p) for p in paths]), default)
+        raise ValueError("none of the result files exists")
+    return split_runs(concat_tables([read_table(p) for p in paths]), default)
 
 
 def snapshot_files(pattern):
@@ -1026,6 +1075,7 @@ def figure_speed(table, stem=None, title=None, source=None):
 
 DEMO_LAYOUT = """A demo directory (what `gradtap demo --out DIR` writes):
   DIR/data/run.<method>[.rankNNNNN].h5   captured snapshots (grad, residual, acc)
+  (every results/NAME.csv may instead be the HDF5 results file NAME.h5)
   DIR/results/bounds.csv                 gradtap bounds --format csv (per layer)
   DIR/results/bounds_global.csv          gradtap bounds --global (whole model)
   DIR/results/fit.csv                    gradtap fit --format csv
@@ -1044,12 +1094,18 @@ def demo_inputs(directory):
         rank = re.search(r"\.rank(\d+)\.h5$", path)
         if rank is None or int(rank.group(1)) == 0:  # rank 0 speaks for its run
             snapshots.setdefault(run_label(path), path)
+
+    def result(name):
+        """results/NAME.csv, or results/NAME.h5 when only that exists."""
+        csv_path, h5_path = os.path.join(results, name + ".csv"), os.path.join(results, name + ".h5")
+        return h5_path if not os.path.exists(csv_path) and os.path.exists(h5_path) else csv_path
+
     return {
         "snapshots": snapshots,
-        "bounds": [os.path.join(results, n) for n in ("bounds.csv", "bounds_global.csv")],
-        "fit": os.path.join(results, "fit.csv"),
-        "curve": [os.path.join(results, "curve.csv")],
-        "converge": os.path.join(results, "converge.csv"),
+        "bounds": [result("bounds"), result("bounds_global")],
+        "fit": result("fit"),
+        "curve": [result("curve")],
+        "converge": result("converge"),
         "speed": os.path.join(results, "speed.csv"),
     }
 
@@ -1087,7 +1143,7 @@ def make_demo_figures(directory, out=None, method="topk", kind="acc", only=None,
         if not snapshots:
             raise ValueError("no snapshot files in %s" % os.path.join(directory, "data"))
         chosen = method if method in snapshots else sorted(snapshots, key=method_sort_key)[-1]
-        fit = read_csv(inputs["fit"]) if os.path.exists(inputs["fit"]) else None
+        fit = read_table(inputs["fit"]) if os.path.exists(inputs["fit"]) else None
         return figure_distribution(snapshots[chosen], kind=kind, fit=fit, stem=os.path.join(out, "distribution"),
                                    title=None)
 
@@ -1096,7 +1152,7 @@ def make_demo_figures(directory, out=None, method="topk", kind="acc", only=None,
             ("bounds", lambda: figure_bounds(load_runs(inputs["bounds"]), kind=kind,
                                              stem=os.path.join(out, "bounds"))),
             ("curve", lambda: figure_curve(load_runs(inputs["curve"]), kind=kind, stem=os.path.join(out, "curve"))),
-            ("convergence", lambda: figure_convergence([("run", read_csv(inputs["converge"]))],
+            ("convergence", lambda: figure_convergence([("run", read_table(inputs["converge"]))],
                                                        stem=os.path.join(out, "convergence"))),
             ("speed", lambda: figure_speed(read_timing(inputs["speed"]), stem=os.path.join(out, "speed")))):
         attempt(name, draw)
@@ -1163,13 +1219,13 @@ def main(argv=None):
         if args.figure == "distribution":
             steps = [int(s) for s in args.steps.split(",")] if args.steps else None
             paths = figure_distribution(args.snapshots, args.tensor, args.kind, steps,
-                                        read_csv(args.fit) if args.fit else None, stem=args.out)
+                                        read_table(args.fit) if args.fit else None, stem=args.out)
         elif args.figure == "bounds":
             paths = figure_bounds(_runs_of(args.csv), args.kind, args.rank, stem=args.out)
         elif args.figure == "curve":
             paths = figure_curve(_runs_of(args.csv), args.kind, args.rank, stem=args.out)
         elif args.figure == "convergence":
-            paths = figure_convergence(labelled_csvs(args.csv), stem=args.out)
+            paths = figure_convergence(labelled_csvs(args.csv), stem=args.out)  # CSV or .h5
         else:
             paths = figure_speed(read_timing(args.csv), stem=args.out)
     except (OSError, ValueError, KeyError) as error:

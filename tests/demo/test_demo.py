@@ -217,3 +217,32 @@ def test_help_documents_every_option():
     for option in ("--out", "--quick", "--data", "--workers", "--mpi", "--density", "--every", "--seed",
                    "--no-figures", "exit codes"):
         assert option in result.stdout
+
+
+def test_hdf5_results_give_the_same_tables_as_csv(demo, tmp_path):
+    sys.path.insert(0, NOTEBOOKS)
+    import numpy as np
+    import gradtap_plots as gp
+
+    out, _, _ = demo
+    for name in ("bounds", "bounds_global", "fit", "curve"):
+        from_csv = gp.read_table(os.path.join(out, "results", name + ".csv"))
+        from_h5 = gp.read_table(os.path.join(out, "results", name + ".h5"))
+        assert len(from_csv) == len(from_h5) > 0
+        for column in ("ratio", "bound_tight", "gauss_scale", "tensor", "file"):
+            if column in from_csv.columns:
+                a, b = from_csv.columns[column], from_h5.columns[column]
+                if a.dtype == object:
+                    assert list(a) == list(b), (name, column)
+                else:
+                    np.testing.assert_allclose(a, b, rtol=1e-8, equal_nan=True, err_msg=name + ":" + column)
+    # converge: the same run written as CSV and as HDF5 (same seed: same numbers)
+    for suffix in ("csv", "h5"):
+        result = run_cli("converge", "--quick", "--methods", "dense,topk", "-o", str(tmp_path / ("c." + suffix)))
+        assert result.returncode == 0, result.stderr
+    csv_table = gp.read_table(str(tmp_path / "c.csv"))
+    h5_table = gp.read_table(str(tmp_path / "c.h5"))
+    assert list(csv_table.columns["method"]) == list(h5_table.columns["method"])
+    for column in ("epoch", "bits", "loss"):
+        np.testing.assert_allclose(csv_table.columns[column], h5_table.columns[column], rtol=1e-8)
+    figcheck.check_figure(gp.figure_convergence([("run", h5_table)], stem=str(tmp_path / "conv"))[0][:-4])
