@@ -510,12 +510,17 @@ static int step_figures(demo_run *run)
 {
     char plots[PATH_SIZE];
     if (find_plots(run->self, plots, sizeof plots) != 0) {
+        const char *env = getenv("GRADTAP_NOTEBOOKS");
         demo_progress_step(&run->progress, "figures");
         run->failed_steps++;
-        gtap_cli_error(GTAP_EXIT_INTERNAL,
-                       "step 'figures' failed: notebooks/gradtap_plots.py not found next to %s (set GRADTAP_NOTEBOOKS "
-                       "to the notebooks/ directory of the gradtap sources)",
-                       run->self);
+        if (env != NULL && env[0] != '\0')
+            gtap_cli_error(GTAP_EXIT_INTERNAL, "step 'figures' failed: no gradtap_plots.py in $GRADTAP_NOTEBOOKS (%s)",
+                           env);
+        else
+            gtap_cli_error(GTAP_EXIT_INTERNAL,
+                           "step 'figures' failed: notebooks/gradtap_plots.py not found next to %s (set "
+                           "GRADTAP_NOTEBOOKS to the notebooks/ directory of the gradtap sources)",
+                           run->self);
         return -1;
     }
     arg_list a = {.count = 0};
