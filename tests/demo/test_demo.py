@@ -246,3 +246,23 @@ def test_hdf5_results_give_the_same_tables_as_csv(demo, tmp_path):
     for column in ("epoch", "bits", "loss"):
         np.testing.assert_allclose(csv_table.columns[column], h5_table.columns[column], rtol=1e-8)
     figcheck.check_figure(gp.figure_convergence([("run", h5_table)], stem=str(tmp_path / "conv"))[0][:-4])
+
+
+def test_an_earlier_demo_directory_is_reused(tmp_path):
+    # An earlier demo's directory (marker file): its data/results/figures/logs
+    # files are replaced, anything else in it is left alone. The damaged
+    # dataset stops the run right after the directory was prepared.
+    out = tmp_path / "out"
+    for sub in ("data", "results", "figures", "logs"):
+        (out / sub).mkdir(parents=True)
+        (out / sub / "stale.txt").write_text("from an earlier run")
+    (out / ".gradtap-demo").write_text("")
+    (out / "notes.txt").write_text("mine")
+    data = tmp_path / "fashion"
+    data.mkdir()
+    (data / "train-images-idx3-ubyte.gz").write_bytes(b"damaged")
+    result = run_cli("demo", "--quick", "--out", str(out), env={"GRADTAP_FASHION_MNIST": str(data)})
+    assert result.returncode == 3, result.stderr
+    for sub in ("data", "results", "figures"):
+        assert not (out / sub / "stale.txt").exists()
+    assert (out / "notes.txt").read_text() == "mine"
