@@ -210,6 +210,9 @@ static void test_determinism(void)
     GT_ASSERT(memcmp(a.final_x, c.final_x, 200 * sizeof(float)) != 0);
     GT_ASSERT(a.bits_per_worker == b.bits_per_worker);
     GT_ASSERT_NEAR(a.bits_per_worker, 64.0 * 2.0 * (double)a.steps, 0, 0); /* k = 2 pairs per step */
+    /* the curve counts bits per worker too: non-decreasing, ending at the final figure */
+    for (size_t i = 1; i < a.point_count; i++) GT_ASSERT(a.points[i].bits >= a.points[i - 1].bits);
+    GT_ASSERT_NEAR(a.points[a.point_count - 1].bits, a.bits_per_worker, 0, 0);
     gtap_train_result_free(&a);
     gtap_train_result_free(&b);
     gtap_train_result_free(&c);

@@ -443,10 +443,13 @@ int gtap_train_run(const gtap_train_options *o, gtap_model *model, const gtap_da
             result->diverged_step = t;
             break;
         }
-        for (int p = 0; p < s.P; p++) s.bits += dense_messages ? 32.0 * (double)s.d : 64.0 * (double)s.ex.counts[p];
+        /* bits per worker, averaged over the workers, so curve points and the
+         * final figure count the same thing */
+        double step_bits = 0;
+        for (int p = 0; p < s.P; p++) step_bits += dense_messages ? 32.0 * (double)s.d : 64.0 * (double)s.ex.counts[p];
+        s.bits += step_bits / (double)s.P;
         if ((rc = apply_update(&s, eta)) < 0) goto done;
     }
-    s.bits /= (double)s.P;
     if (!result->diverged && (rc = evaluate_point(&s, t)) < 0) goto done;
     if (result->point_count > 0) {
         const gtap_train_point *last = &result->points[result->point_count - 1];
