@@ -179,6 +179,8 @@ static int parse_options(int argc, char **argv, demo_options *o, int *help)
         return gtap_cli_error(GTAP_EXIT_USAGE, "--data '%s': use auto, fashion-mnist or synthetic", o->data);
     if (strcmp(o->mpi, "auto") != 0 && strcmp(o->mpi, "on") != 0 && strcmp(o->mpi, "off") != 0)
         return gtap_cli_error(GTAP_EXIT_USAGE, "--mpi '%s': use auto, on or off", o->mpi);
+    if (strcmp(o->mpi, "on") == 0 && o->workers < 2)
+        return gtap_cli_error(GTAP_EXIT_USAGE, "--mpi on needs --workers 2 or more");
     if (o->out[0] == '\0') return gtap_cli_error(GTAP_EXIT_USAGE, "--out: empty directory name");
     if (strlen(o->out) > PATH_SIZE - 128) return gtap_cli_error(GTAP_EXIT_USAGE, "--out: path too long");
     if (o->every == 0) o->every = o->quick ? 4 : 20;

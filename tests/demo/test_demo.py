@@ -172,6 +172,7 @@ def test_every_notebook_runs_headless(demo, tmp_path):
     (["--bogus"], "unknown option '--bogus'"),
     (["extra.h5"], "unexpected argument 'extra.h5'"),
     (["--out"], "needs a value"),
+    (["--mpi", "on", "--workers", "1"], "--mpi on needs --workers 2"),
 ])
 def test_bad_options_exit_2(args, message, tmp_path):
     result = run_cli("demo", "--out", str(tmp_path / "never"), *args) if args != ["--out"] else run_cli("demo", *args)
