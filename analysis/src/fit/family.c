@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "fit_internal.h"
+#include "gradtap/gsl_quiet.h"
 
 const char *gtap_family_name(gtap_family family)
 {
@@ -52,6 +53,7 @@ double gtap_fit_pdf(const gtap_fit *f, double x)
 /* P(X > x): accurate in the upper tail (no 1 - F). */
 double gtap_family_sf(const gtap_fit *f, double x)
 {
+    gtap_gsl_quiet(); /* GSL must return errors, never abort */
     double z = (x - f->loc) / f->scale;
     switch (f->family) {
     case GTAP_FAMILY_GAUSS: return gsl_cdf_ugaussian_Q(z);
@@ -74,6 +76,7 @@ double gtap_fit_cdf(const gtap_fit *f, double x)
 
 double gtap_fit_quantile(const gtap_fit *f, double p)
 {
+    gtap_gsl_quiet(); /* GSL must return errors, never abort */
     if (f == NULL || !(f->scale > 0) || !(p > 0.0 && p < 1.0)) return NAN;
     double z;
     switch (f->family) {

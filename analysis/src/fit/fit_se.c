@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "fit_internal.h"
+#include "gradtap/gsl_quiet.h"
 
 static double negloglik(const gtap_fit *base, const double *theta, const float *x, uint64_t n)
 {
@@ -18,6 +19,7 @@ static double negloglik(const gtap_fit *base, const double *theta, const float *
 
 void gtap_fit_numeric_se(gtap_fit *fit, const float *x, uint64_t n)
 {
+    gtap_gsl_quiet(); /* a singular Hessian must not abort (GSL_ERROR) */
     fit->loc_se = fit->scale_se = fit->shape_se = NAN;
     double theta[3] = {fit->loc, fit->scale, fit->shape};
     double h[3] = {1e-4 * fit->scale, 1e-4 * fit->scale, 1e-4 * fit->shape};
