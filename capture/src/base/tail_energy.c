@@ -302,19 +302,69 @@ oom:
     return gtap_set_error(GTAP_ENOMEM, "tail energy: out of memory copying a plan");
 }
 
-int gtap_tail_refine(gtap_tail *t, const float *u, uint64_t n)
+/* Pass 2 over u[0..n): count the finite values of the boundary buckets by
+ * their low 15 bits, looking each key up in bucket_slot. */
+static void refine_lookup(const int32_t *bucket_slot, uint64_t *sub, const float *u, uint64_t n)
 {
-    if (t == NULL || (u == NULL && n > 0)) return gtap_set_error(GTAP_EINVAL, "gtap_tail_refine: NULL argument");
-    if (t->phase != PHASE_REFINE) return gtap_set_error(GTAP_ESTATE, "gtap_tail_refine: not planned yet");
-    if (t->slot_count == 0) return GTAP_OK;
-    const int32_t *bucket_slot = t->bucket_slot;
-    uint64_t *sub = t->sub;
     for (uint64_t i = 0; i < n; i++) {
         uint32_t bits = magnitude_bits(u[i]);
         if (bits >= FINITE_LIMIT) continue;
         int32_t slot = bucket_slot[bits >> SUB_BITS];
         if (slot >= 0) sub[(size_t)slot * SUB_COUNT + (bits & SUB_MASK)]++;
     }
+}
+
+#if defined(__GNUC__) && __GNUC__ >= 9 && !defined(__clang__)
+#define REFINE_VECTOR 1
+#define REFINE_LANES 8u
+#define REFINE_SLOTS 8u /* at most this many boundary buckets take the vector loop */
+typedef uint32_t v8u __attribute__((vector_size(32)));
+
+/* Pass 2 when there are at most REFINE_SLOTS boundary buckets: the keys of
+ * 8 values at a time are compared with every boundary bucket at once, and
+ * only a group with a match goes through refine_lookup (the counts are the
+ * same integers either way). Non-finite values never match: their key is
+ * in exponent 255, which no boundary bucket has (boundaries hold finite
+ * values), and refine_lookup skips them anyway. */
+#ifdef __x86_64__
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void refine_few(const gtap_tail *t, const float *u, uint64_t n)
+{
+    v8u keys[REFINE_SLOTS];
+    for (uint32_t s = 0; s < REFINE_SLOTS; s++) {
+        uint32_t b = t->slot_bucket[s < t->slot_count ? s : 0]; /* padding repeats slot 0 */
+        keys[s] = (v8u){b, b, b, b, b, b, b, b};
+    }
+    const v8u magnitude = {0x7fffffffu, 0x7fffffffu, 0x7fffffffu, 0x7fffffffu,
+                           0x7fffffffu, 0x7fffffffu, 0x7fffffffu, 0x7fffffffu};
+    uint64_t i = 0;
+    for (; i + REFINE_LANES <= n; i += REFINE_LANES) {
+        v8u bits;
+        memcpy(&bits, u + i, sizeof bits);
+        v8u key = (bits & magnitude) >> SUB_BITS;
+        v8u hit = (v8u)(key == keys[0]);
+        for (uint32_t s = 1; s < REFINE_SLOTS; s++) hit |= (v8u)(key == keys[s]);
+        uint64_t words[4];
+        memcpy(words, &hit, sizeof words);
+        if (words[0] | words[1] | words[2] | words[3]) refine_lookup(t->bucket_slot, t->sub, u + i, REFINE_LANES);
+    }
+    refine_lookup(t->bucket_slot, t->sub, u + i, n - i);
+}
+#endif
+
+int gtap_tail_refine(gtap_tail *t, const float *u, uint64_t n)
+{
+    if (t == NULL || (u == NULL && n > 0)) return gtap_set_error(GTAP_EINVAL, "gtap_tail_refine: NULL argument");
+    if (t->phase != PHASE_REFINE) return gtap_set_error(GTAP_ESTATE, "gtap_tail_refine: not planned yet");
+    if (t->slot_count == 0) return GTAP_OK;
+#ifdef REFINE_VECTOR
+    if (t->slot_count <= REFINE_SLOTS) {
+        refine_few(t, u, n);
+        return GTAP_OK;
+    }
+#endif
+    refine_lookup(t->bucket_slot, t->sub, u, n);
     return GTAP_OK;
 }
 
