@@ -233,6 +233,31 @@ static void test_streaming_and_merge(void)
     free(u);
 }
 
+/* Few k values give few boundary buckets, the case the refinement pass
+ * handles eight values at a time: odd lengths (a tail shorter than eight),
+ * ties, zeros, NaN and Inf, against the sort. */
+static void test_few_boundary_buckets(void)
+{
+    uint64_t state = gtap_test_seed("few boundary buckets");
+    const char *families[] = {"gauss", "laplace", "student3", "uniform"};
+    float *u = malloc(3001 * sizeof *u);
+    for (int trial = 0; trial < 200; trial++) {
+        size_t d = 1 + (size_t)(gtap_test_rand_u64(&state) % 3000);
+        ref_fill(u, d, families[trial % 4], &state);
+        for (size_t i = 0; i < d; i++) {
+            uint64_t pick = gtap_test_rand_u64(&state) % 100;
+            if (pick < 10) u[i] = roundf(u[i] * 4.0f) / 4.0f; /* ties and zeros */
+            else if (pick == 10) u[i] = NAN;
+            else if (pick == 11) u[i] = (pick & 1) ? -INFINITY : INFINITY;
+        }
+        uint64_t ks[3];
+        size_t nk = 1 + (size_t)(gtap_test_rand_u64(&state) % 3);
+        for (size_t j = 0; j < nk; j++) ks[j] = gtap_test_rand_u64(&state) % (d + 1);
+        check_vector(families[trial % 4], u, d, ks, nk);
+    }
+    free(u);
+}
+
 static void test_bad_arguments(void)
 {
     uint64_t k = 1;
@@ -259,6 +284,7 @@ int main(int argc, char **argv)
         {"NaN and Inf are counted and excluded", test_nonfinite},
         {"moments vs long double two-pass", test_moments},
         {"streaming and merged workers equal one-shot", test_streaming_and_merge},
+        {"few boundary buckets: odd lengths, ties, NaN/Inf", test_few_boundary_buckets},
         {"bad arguments", test_bad_arguments},
         CU_TEST_INFO_NULL,
     };

@@ -51,6 +51,8 @@ static void test_mlp_check(void)
     char arguments[512];
     snprintf(arguments, sizeof arguments, "--model mlp --data %s --quick --check", mlp_data());
     GT_ASSERT_INT_EQ(converge(arguments, "mlp.txt"), 0);
+    snprintf(arguments, sizeof arguments, "--model mlp --data %s --quick --check --workers 4", mlp_data());
+    GT_ASSERT_INT_EQ(converge(arguments, "mlp4.txt"), 0);
     snprintf(arguments, sizeof arguments,
              "--model mlp --data %s --quick --check --methods topk --inject-fault drop-memory", mlp_data());
     GT_ASSERT_INT_EQ(converge(arguments, "mlp_broken.txt"), 1);
