@@ -77,7 +77,8 @@ static const char usage_head[] =
     "output:\n"
     "  -f, --format FMT   table (default), csv or json\n"
     "  -o, --output FILE  curves: FILE.csv (one row per method and point) or\n"
-    "                     FILE.h5 (HDF5 results file, layout in docs/CLI.md)\n"
+    "                     FILE.h5 (HDF5 results file, layout in docs/CLI.md);\n"
+    "                     give -o twice to write both\n"
     "                     (mlp: training loss/accuracy on the first 2000 examples)\n"
     "  --points N         curve points per run (default 20, plus 5 in the first 2% of steps)\n"
     "  --capture FILE     record grad, residual and acc into snapshot files\n"
@@ -101,7 +102,9 @@ static void print_usage(FILE *stream)
 }
 
 typedef struct cli_options {
-    const char *model, *data, *labels, *test, *test_labels, *methods, *output, *capture, *form, *schedule;
+    const char *model, *data, *labels, *test, *test_labels, *methods, *capture, *form, *schedule;
+    const char *outputs[2]; /* -o may be given twice: a .csv and a .h5 */
+    int output_count;
     uint64_t n, d, train_size, k, every, points, batch, seed;
     double signal, lambda, density, epochs, gamma, shift, lr, momentum, decay, decay_every;
     int workers, per_layer, mpi, check, quick, fault;
@@ -178,7 +181,10 @@ static int parse_options(int argc, char **argv, cli_options *c)
             c->fault = GTAP_TRAIN_FAULT_DROP_MEMORY;
             break;
         case 'f': bad = gtap_out_parse_format(optarg, &c->format); break;
-        case 'o': c->output = optarg; break;
+        case 'o':
+            if (c->output_count == 2) return gtap_cli_error(GTAP_EXIT_USAGE, "-o: at most two outputs (a .csv and a .h5)");
+            c->outputs[c->output_count++] = optarg;
+            break;
         case 'h': print_usage(stdout); return -1;
         default: print_usage(stderr); return GTAP_EXIT_USAGE;
         }
@@ -451,9 +457,11 @@ static int converge_main(const cli_options *c, converge_run *run)
     }
     if (run->rank == 0) {
         converge_print_table(run, c->format);
-        if (c->output && (rc = converge_write_curves(run, c->output)) < 0) {
-            exit_code = gtap_cli_fail(rc);
-            goto done;
+        for (int o = 0; o < c->output_count; o++) {
+            if ((rc = converge_write_curves(run, c->outputs[o])) < 0) {
+                exit_code = gtap_cli_fail(rc);
+                goto done;
+            }
         }
     }
     if (c->check) {

@@ -52,7 +52,7 @@ static const char usage[] =
     "  -h, --help         this text\n"
     "\n"
     "DIR afterwards: data/ (snapshot files run.<method>[.rankNNNNN].h5),\n"
-    "results/ (converge.csv curves, converge_summary.csv, bounds.csv,\n"
+    "results/ (converge.csv and .h5 curves, converge_summary.csv, bounds.csv,\n"
     "bounds_global.csv, fit.csv, curve.csv with .h5 results files beside them,\n"
     "speed.csv), figures/ (distribution, bounds, curve, convergence, speed as\n"
     ".pdf and .png), logs/ (one log per step), verdict.txt. The notebooks in\n"
@@ -446,6 +446,9 @@ static int step_train(demo_run *run)
     arg_add(&a, "csv");
     arg_add(&a, "-o");
     in_dir(path, run, "results/converge.csv");
+    arg_add(&a, path);
+    arg_add(&a, "-o");
+    in_dir(path, run, "results/converge.h5");
     arg_add(&a, path);
     return run_step(run, "train 4 methods, capture snapshots", "train", &a, "results/converge_summary.csv");
 }
