@@ -17,28 +17,10 @@
 
 #include "gradtap/format.h"
 #include "gradtap/stats.h"
+#include "bench_timing.h"
 
 #define DENSITIES 8
 static const double densities[DENSITIES] = {1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3};
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int compare_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, compare_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static int compare_float_desc(const void *a, const void *b)
 {
@@ -113,19 +95,19 @@ int main(int argc, char **argv)
     /* (a) floor: read + sum of squares */
     volatile double sink = 0;
     for (int r = 0; r < reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         if (read_snapshot(file, u, d) < 0) return 3;
         double s = 0;
         for (uint64_t i = 0; i < d; i++) s += (double)u[i] * (double)u[i];
         sink += s;
-        times[r] = now() - t0;
+        times[r] = bench_now() - t0;
     }
-    double floor_time = median(times, reps);
+    double floor_time = bench_median(times, reps);
 
     /* (b) sort reference: read + qsort |u| + prefix sums */
     double ref_tail[DENSITIES], norm2 = 0;
     for (int r = 0; r < sort_reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         if (read_snapshot(file, u, d) < 0) return 3;
         for (uint64_t i = 0; i < d; i++) u[i] = fabsf(u[i]);
         qsort(u, (size_t)d, sizeof *u, compare_float_desc);
@@ -138,9 +120,9 @@ int main(int argc, char **argv)
         norm2 = head;
         for (; at < d; at++) norm2 += (double)u[at] * (double)u[at];
         for (int j = 0; j < DENSITIES; j++) ref_tail[j] = norm2 - ref_tail[j];
-        times[r] = now() - t0;
+        times[r] = bench_now() - t0;
     }
-    double sort_time = median(times, sort_reps);
+    double sort_time = bench_median(times, sort_reps);
 
     /* (c) bounds' path: read + exact kernel, 1 and 2 threads */
     double path_time[2], kernel_time[2];
@@ -148,19 +130,19 @@ int main(int argc, char **argv)
     for (int th = 1; th <= 2; th++) {
         double *kernel = malloc((size_t)reps * sizeof *kernel);
         for (int r = 0; r < reps; r++) {
-            double t0 = now();
+            double t0 = bench_now();
             if (read_snapshot(file, u, d) < 0) return 3;
-            double t1 = now();
+            double t1 = bench_now();
             gtap_moments m;
             if (gtap_tail_energy_threads(u, d, ks, DENSITIES, results, &m, th) < 0) {
                 fprintf(stderr, "bench_bounds: %s\n", gtap_last_error());
                 return 3;
             }
-            times[r] = now() - t0;
-            kernel[r] = now() - t1;
+            times[r] = bench_now() - t0;
+            kernel[r] = bench_now() - t1;
         }
-        path_time[th - 1] = median(times, reps);
-        kernel_time[th - 1] = median(kernel, reps);
+        path_time[th - 1] = bench_median(times, reps);
+        kernel_time[th - 1] = bench_median(kernel, reps);
         free(kernel);
         for (int j = 0; j < DENSITIES; j++) {
             double rel = fabs(results[j].tail2 - ref_tail[j]) / (ref_tail[j] > 0 ? ref_tail[j] : 1.0);

@@ -22,25 +22,7 @@
 #include <unistd.h>
 
 #include "gradtap/capture.h"
-
-static double now_seconds(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *values, size_t count)
-{
-    qsort(values, count, sizeof *values, compare_doubles);
-    return count % 2 ? values[count / 2] : 0.5 * (values[count / 2 - 1] + values[count / 2]);
-}
+#include "bench_timing.h"
 
 /* The fixed compute of a step: `iterations` rounds of a dependent
  * multiply-add chain over a small (cache-resident) array. */
@@ -60,9 +42,9 @@ static uint64_t calibrate(double milliseconds)
 {
     uint64_t iterations = 100000;
     for (;;) {
-        double start = now_seconds();
+        double start = bench_now();
         compute(iterations);
-        double elapsed = now_seconds() - start;
+        double elapsed = bench_now() - start;
         if (elapsed > 0.05) return (uint64_t)((double)iterations * milliseconds * 1e-3 / elapsed);
         iterations *= 2;
     }
@@ -98,20 +80,20 @@ static int run_loop(const bench_config *config, const char *path, float *gradien
     double *times = malloc((size_t)steps * sizeof *times);
     double *record_times = calloc((size_t)steps, sizeof *record_times);
     for (int step = 0; step < steps; step++) {
-        double start = now_seconds();
+        double start = bench_now();
         compute(iterations);
         gradient[(uint64_t)step * 7919u % numel] += 1e-3f; /* "backward" changed the gradient */
-        double record_start = now_seconds();
+        double record_start = bench_now();
         if (capture && gtap_capture_record(capture, id, GTAP_KIND_GRAD, step, gradient) < 0) {
             fprintf(stderr, "bench_capture: %s\n", gtap_last_error());
             break;
         }
-        double end = now_seconds();
+        double end = bench_now();
         times[step] = end - start;
         record_times[step] = end - record_start; /* the training thread's own cost of capture */
     }
-    *median_step = median(times + 1, (size_t)steps - 1); /* step 0 includes first-touch of staging */
-    *median_record = median(record_times + 1, (size_t)steps - 1);
+    *median_step = bench_median(times + 1, (size_t)steps - 1); /* step 0 includes first-touch of staging */
+    *median_record = bench_median(record_times + 1, (size_t)steps - 1);
     free(times);
     free(record_times);
     memset(stats, 0, sizeof *stats);
@@ -142,20 +124,20 @@ static double capture_write_seconds(const char *path, const float *data, uint64_
     options.every = 1;
     gtap_capture *capture = NULL;
     int id;
-    double start = now_seconds();
+    double start = bench_now();
     if (gtap_capture_open(path, &options, &capture) < 0 ||
         gtap_capture_register(capture, "gradient", numel, GTAP_FLOAT32, &id) < 0)
         return -1;
     for (int step = 0; step < count; step++)
         if (gtap_capture_record(capture, id, GTAP_KIND_GRAD, step, data) < 0) return -1;
     if (gtap_capture_close(capture, NULL) < 0 || fsync_path(path) < 0) return -1;
-    return now_seconds() - start;
+    return bench_now() - start;
 }
 
 /* Seconds for a plain sequential write() of the same bytes, then fsync. */
 static double plain_write_seconds(const char *path, const float *data, uint64_t numel, int count)
 {
-    double start = now_seconds();
+    double start = bench_now();
     int descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (descriptor < 0) return -1;
     const size_t block = 8u << 20;
@@ -174,7 +156,7 @@ static double plain_write_seconds(const char *path, const float *data, uint64_t 
     }
     int rc = fsync(descriptor);
     close(descriptor);
-    return rc == 0 ? now_seconds() - start : -1;
+    return rc == 0 ? bench_now() - start : -1;
 }
 
 int main(int argc, char **argv)
@@ -246,8 +228,8 @@ int main(int argc, char **argv)
            "writer_s", "written");
     for (size_t c = 0; c < CONFIG_COUNT; c++) {
         gtap_capture_stats *stats = &last_stats[c];
-        printf("%-26s %12.2f %13.2f%% %16.3f %12.3f %10llu\n", configs[c].name, median(step_ms[c], (size_t)repeats),
-               median(overhead[c], (size_t)repeats), median(record_ms[c], (size_t)repeats), stats->writer_busy_seconds,
+        printf("%-26s %12.2f %13.2f%% %16.3f %12.3f %10llu\n", configs[c].name, bench_median(step_ms[c], (size_t)repeats),
+               bench_median(overhead[c], (size_t)repeats), bench_median(record_ms[c], (size_t)repeats), stats->writer_busy_seconds,
                (unsigned long long)(stats->snapshots_written + stats->summaries_written));
     }
 
@@ -262,7 +244,7 @@ int main(int argc, char **argv)
         }
     }
     double bytes = (double)snapshots * (double)numel * 4.0;
-    double plain = bytes / median(plain_times, (size_t)repeats), written = bytes / median(capture_times, (size_t)repeats);
+    double plain = bytes / bench_median(plain_times, (size_t)repeats), written = bytes / bench_median(capture_times, (size_t)repeats);
     printf("\nwriter throughput (%d snapshots, %.0f MiB, until close + fsync):\n", snapshots, bytes / (1 << 20));
     printf("  plain write()+fsync  %8.1f MiB/s\n  capture              %8.1f MiB/s  (%.1f%% of plain)\n",
            plain / (1 << 20), written / (1 << 20), 100.0 * written / plain);

@@ -12,13 +12,7 @@
 #include <time.h>
 
 #include "gradtap/train.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "bench_timing.h"
 
 int main(int argc, char **argv)
 {
@@ -32,21 +26,21 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_converge: %s\n", gtap_last_error());
         return 2;
     }
-    double t0 = now();
+    double t0 = bench_now();
     gtap_dataset *data = NULL;
     if (gtap_dataset_synthetic_logreg(n, d, 3.0, 1, &data) < 0) {
         fprintf(stderr, "bench_converge: %s\n", gtap_last_error());
         return 3;
     }
-    double t_data = now() - t0;
+    double t_data = bench_now() - t0;
     gtap_model_options mo;
     gtap_model_options_init(&mo, GTAP_MODEL_LOGREG);
     gtap_model *model = NULL;
     gtap_model_create(&mo, data, &model);
-    t0 = now();
+    t0 = bench_now();
     gtap_optimum opt;
     gtap_logreg_optimum(data, gtap_model_lambda(model), 1e-10, 100, NULL, &opt);
-    double t_fstar = now() - t0;
+    double t_fstar = bench_now() - t0;
     gtap_train_options o;
     gtap_train_options_init(&o);
     gtap_sparsify_options_init(&o.compressor, kind);
@@ -59,9 +53,9 @@ int main(int argc, char **argv)
     gtap_sparsify_k_from_density(o.density, d, &k);
     o.schedule.shift = (double)d / (double)k;
     gtap_train_result r;
-    t0 = now();
+    t0 = bench_now();
     int rc = gtap_train_run(&o, model, data, &r);
-    double t_train = now() - t0;
+    double t_train = bench_now() - t0;
     if (rc < 0) {
         fprintf(stderr, "bench_converge: %s\n", gtap_last_error());
         return 3;

@@ -17,25 +17,7 @@
 #include <unistd.h>
 
 #include "gradtap/format.h"
-
-static double now_seconds(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *values, int count)
-{
-    qsort(values, (size_t)count, sizeof *values, compare_doubles);
-    return count % 2 ? values[count / 2] : 0.5 * (values[count / 2 - 1] + values[count / 2]);
-}
+#include "bench_timing.h"
 
 static int fsync_path(const char *path)
 {
@@ -48,7 +30,7 @@ static int fsync_path(const char *path)
 
 static double gradtap_write(const char *path, const float *data, uint64_t numel, int snapshots)
 {
-    double start = now_seconds();
+    double start = bench_now();
     gtap_writer_options options;
     gtap_writer_options_init(&options);
     options.truncate = 1;
@@ -58,12 +40,12 @@ static double gradtap_write(const char *path, const float *data, uint64_t numel,
     for (int s = 0; s < snapshots; s++)
         if (gtap_writer_write(writer, "g", GTAP_KIND_GRAD, s, data) < 0) return -1;
     if (gtap_writer_close(writer) < 0 || fsync_path(path) < 0) return -1;
-    return now_seconds() - start;
+    return bench_now() - start;
 }
 
 static double plain_write(const char *path, const float *data, uint64_t numel, int snapshots)
 {
-    double start = now_seconds();
+    double start = bench_now();
     int descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (descriptor < 0) return -1;
     for (int s = 0; s < snapshots; s++) {
@@ -78,23 +60,23 @@ static double plain_write(const char *path, const float *data, uint64_t numel, i
     }
     int rc = fsync(descriptor);
     close(descriptor);
-    return rc == 0 ? now_seconds() - start : -1;
+    return rc == 0 ? bench_now() - start : -1;
 }
 
 static double gradtap_read(const char *path, float *out, int snapshots)
 {
-    double start = now_seconds();
+    double start = bench_now();
     gtap_reader *reader = NULL;
     if (gtap_reader_open(path, &reader) < 0) return -1;
     for (int s = 0; s < snapshots; s++)
         if (gtap_reader_read(reader, 0, GTAP_KIND_GRAD, s, out) < 0) return -1;
     gtap_reader_close(reader);
-    return now_seconds() - start;
+    return bench_now() - start;
 }
 
 static double plain_read(const char *path, float *out, uint64_t numel, int snapshots)
 {
-    double start = now_seconds();
+    double start = bench_now();
     int descriptor = open(path, O_RDONLY);
     if (descriptor < 0) return -1;
     for (int s = 0; s < snapshots; s++) {
@@ -108,7 +90,7 @@ static double plain_read(const char *path, float *out, uint64_t numel, int snaps
         }
     }
     close(descriptor);
-    return now_seconds() - start;
+    return bench_now() - start;
 }
 
 int main(int argc, char **argv)
@@ -158,8 +140,8 @@ int main(int argc, char **argv)
         return 3;
     }
     double mib = (double)numel * 4.0 * snapshots / (1 << 20);
-    double w_ours = median(times[0], repeats), w_plain = median(times[1], repeats);
-    double r_ours = median(times[2], repeats), r_plain = median(times[3], repeats);
+    double w_ours = bench_median(times[0], repeats), w_plain = bench_median(times[1], repeats);
+    double r_ours = bench_median(times[2], repeats), r_plain = bench_median(times[3], repeats);
     printf("d = 2^%d float32, %d snapshots (%.0f MiB), median of %d\n", log2d, snapshots, mib, repeats);
     printf("write+fsync  gradtap %.3f s (%.0f MiB/s)  plain %.3f s (%.0f MiB/s)  gradtap/plain throughput %.2f\n",
            w_ours, mib / w_ours, w_plain, mib / w_plain, w_plain / w_ours);

@@ -18,27 +18,9 @@
 #include <time.h>
 
 #include "gradtap/sparsify.h"
+#include "bench_timing.h"
 
 enum { MAX_LIST = 16 };
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int compare_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : (x > y ? 1 : 0);
-}
-
-static double median(double *samples, int n)
-{
-    qsort(samples, (size_t)n, sizeof *samples, compare_double);
-    return n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
-}
 
 /* Test data from the library's counter-based generator (Box-Muller or a
  * signed exponential). */
@@ -159,20 +141,20 @@ int main(int argc, char **argv)
         if (u == NULL || indices == NULL || values == NULL) return 3;
         fill(u, d, laplace);
         for (int r = 0; r < reps; r++) {
-            double t0 = now_seconds();
+            double t0 = bench_now();
             read_once(u, d);
-            samples[r] = (now_seconds() - t0) * 1e3;
+            samples[r] = (bench_now() - t0) * 1e3;
         }
-        double floor_ms = median(samples, reps);
+        double floor_ms = bench_median(samples, reps);
         print_row(d, 0, "read-once", floor_ms, floor_ms, 1, NAN);
         if (with_sort) {
             int sort_reps = reps < 3 ? reps : 3;
             for (int r = 0; r < sort_reps; r++) {
-                double t0 = now_seconds();
+                double t0 = bench_now();
                 full_sort(u, d, values);
-                samples[r] = (now_seconds() - t0) * 1e3;
+                samples[r] = (bench_now() - t0) * 1e3;
             }
-            print_row(d, 0, "full-sort", median(samples, sort_reps), floor_ms, 0, NAN);
+            print_row(d, 0, "full-sort", bench_median(samples, sort_reps), floor_ms, 0, NAN);
         }
         for (int ri = 0; ri < n_rhos; ri++) {
             uint64_t k = 0;
@@ -191,15 +173,15 @@ int main(int argc, char **argv)
                 gtap_sparsify_result res;
                 int rc = gtap_sparsify(sp, u, d, k, 0, indices, values, d, &res); /* warm-up */
                 for (int r = 0; r < reps && rc == GTAP_OK; r++) {
-                    double t0 = now_seconds();
+                    double t0 = bench_now();
                     rc = gtap_sparsify(sp, u, d, k, (uint64_t)r, indices, values, d, &res);
-                    samples[r] = (now_seconds() - t0) * 1e3;
+                    samples[r] = (bench_now() - t0) * 1e3;
                 }
                 if (rc < 0) {
                     fprintf(stderr, "bench_sparsify: %s: %s\n", selectors[s].label, gtap_last_error());
                     return 3;
                 }
-                print_row(d, rhos[ri], selectors[s].label, median(samples, reps), floor_ms, res.passes,
+                print_row(d, rhos[ri], selectors[s].label, bench_median(samples, reps), floor_ms, res.passes,
                           (double)res.count / (double)k);
                 gtap_sparsifier_free(sp);
             }
