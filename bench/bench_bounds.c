@@ -17,7 +17,7 @@
 
 #include "gradtap/format.h"
 #include "gradtap/stats.h"
-#include "bench_timing.h"
+#include "bench_common.h"
 
 #define DENSITIES 8
 static const double densities[DENSITIES] = {1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3};

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "gradtap/capture.h"
-#include "bench_timing.h"
+#include "bench_common.h"
 
 /* The fixed compute of a step: `iterations` rounds of a dependent
  * multiply-add chain over a small (cache-resident) array. */
@@ -104,15 +104,6 @@ static int run_loop(const bench_config *config, const char *path, float *gradien
     return 0;
 }
 
-static int fsync_path(const char *path)
-{
-    int descriptor = open(path, O_RDONLY);
-    if (descriptor < 0) return -1;
-    int rc = fsync(descriptor);
-    close(descriptor);
-    return rc;
-}
-
 /* Seconds to write `count` snapshots of `numel` floats through capture, close, fsync. */
 static double capture_write_seconds(const char *path, const float *data, uint64_t numel, int count)
 {
@@ -130,33 +121,8 @@ static double capture_write_seconds(const char *path, const float *data, uint64_
         return -1;
     for (int step = 0; step < count; step++)
         if (gtap_capture_record(capture, id, GTAP_KIND_GRAD, step, data) < 0) return -1;
-    if (gtap_capture_close(capture, NULL) < 0 || fsync_path(path) < 0) return -1;
+    if (gtap_capture_close(capture, NULL) < 0 || bench_fsync_path(path) < 0) return -1;
     return bench_now() - start;
-}
-
-/* Seconds for a plain sequential write() of the same bytes, then fsync. */
-static double plain_write_seconds(const char *path, const float *data, uint64_t numel, int count)
-{
-    double start = bench_now();
-    int descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (descriptor < 0) return -1;
-    const size_t block = 8u << 20;
-    for (int i = 0; i < count; i++) {
-        const char *bytes = (const char *)data;
-        size_t left = numel * sizeof(float);
-        while (left > 0) {
-            ssize_t written = write(descriptor, bytes, left < block ? left : block);
-            if (written <= 0) {
-                close(descriptor);
-                return -1;
-            }
-            bytes += written;
-            left -= (size_t)written;
-        }
-    }
-    int rc = fsync(descriptor);
-    close(descriptor);
-    return rc == 0 ? bench_now() - start : -1;
 }
 
 int main(int argc, char **argv)
@@ -236,7 +202,7 @@ int main(int argc, char **argv)
     const int snapshots = 8;
     double capture_times[99], plain_times[99];
     for (int r = 0; r < repeats; r++) {
-        plain_times[r] = plain_write_seconds(plain_path, gradient, numel, snapshots);
+        plain_times[r] = bench_plain_write_seconds(plain_path, gradient, numel, snapshots);
         capture_times[r] = capture_write_seconds(path, gradient, numel, snapshots);
         if (plain_times[r] < 0 || capture_times[r] < 0) {
             fprintf(stderr, "bench_capture: write failed: %s %s\n", strerror(errno), gtap_last_error());

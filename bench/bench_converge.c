@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "gradtap/train.h"
-#include "bench_timing.h"
+#include "bench_common.h"
 
 int main(int argc, char **argv)
 {

@@ -17,16 +17,7 @@
 #include <unistd.h>
 
 #include "gradtap/format.h"
-#include "bench_timing.h"
-
-static int fsync_path(const char *path)
-{
-    int descriptor = open(path, O_RDONLY);
-    if (descriptor < 0) return -1;
-    int rc = fsync(descriptor);
-    close(descriptor);
-    return rc;
-}
+#include "bench_common.h"
 
 static double gradtap_write(const char *path, const float *data, uint64_t numel, int snapshots)
 {
@@ -39,28 +30,8 @@ static double gradtap_write(const char *path, const float *data, uint64_t numel,
         return -1;
     for (int s = 0; s < snapshots; s++)
         if (gtap_writer_write(writer, "g", GTAP_KIND_GRAD, s, data) < 0) return -1;
-    if (gtap_writer_close(writer) < 0 || fsync_path(path) < 0) return -1;
+    if (gtap_writer_close(writer) < 0 || bench_fsync_path(path) < 0) return -1;
     return bench_now() - start;
-}
-
-static double plain_write(const char *path, const float *data, uint64_t numel, int snapshots)
-{
-    double start = bench_now();
-    int descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (descriptor < 0) return -1;
-    for (int s = 0; s < snapshots; s++) {
-        const char *bytes = (const char *)data;
-        size_t left = numel * sizeof(float);
-        while (left > 0) {
-            ssize_t wrote = write(descriptor, bytes, left);
-            if (wrote <= 0) return -1;
-            bytes += wrote;
-            left -= (size_t)wrote;
-        }
-    }
-    int rc = fsync(descriptor);
-    close(descriptor);
-    return rc == 0 ? bench_now() - start : -1;
 }
 
 static double gradtap_read(const char *path, float *out, int snapshots)
@@ -126,7 +97,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < 4; i++) times[i] = calloc((size_t)repeats, sizeof(double));
     for (int r = 0; r < repeats; r++) { /* alternate, so drift hits both alike */
         times[0][r] = gradtap_write(ours, data, numel, snapshots);
-        times[1][r] = plain_write(plain, data, numel, snapshots);
+        times[1][r] = bench_plain_write_seconds(plain, data, numel, snapshots);
         times[2][r] = gradtap_read(ours, out, snapshots);
         times[3][r] = plain_read(plain, out, numel, snapshots);
         for (int i = 0; i < 4; i++)

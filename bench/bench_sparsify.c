@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include "gradtap/sparsify.h"
-#include "bench_timing.h"
+#include "bench_common.h"
 
 enum { MAX_LIST = 16 };
 
