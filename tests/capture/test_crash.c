@@ -93,7 +93,9 @@ static int64_t run_and_kill(const char *path, uint64_t seed, double seconds)
     return flushed;
 }
 
-/* Every step <= flushed of every tensor and kind reads back exactly. */
+/* Every step <= flushed of every tensor and kind is there, and every step the
+ * reader lists (those after `flushed` included: a snapshot is complete or
+ * absent, never half-written) reads back exactly, as do its summaries. */
 static void verify(const char *path, uint64_t seed, int64_t flushed, const char *when)
 {
     gtap_reader *reader = NULL;
@@ -115,18 +117,34 @@ static void verify(const char *path, uint64_t seed, int64_t flushed, const char 
             gtap_test_assert(count >= (size_t)(flushed + 1), 0, __LINE__, __FILE__,
                              "seed %" PRIu64 " (%s): %s kind %d has %zu snapshots, flushed through step %" PRId64, seed,
                              when, name, kind, count, flushed);
-            for (int64_t step = 0; step <= flushed; step++) {
+            int64_t *steps = malloc((count + 1) * sizeof *steps);
+            GT_ASSERT_OK(gtap_reader_steps(reader, index, (gtap_kind)kind, steps, count, &count));
+            for (size_t row = 0; row < count; row++) {
+                int64_t step = steps[row];
+                gtap_test_assert(step == (int64_t)row, 0, __LINE__, __FILE__,
+                                 "seed %" PRIu64 " (%s): %s kind %d row %zu has step %" PRId64, seed, when, name,
+                                 kind, row, step);
                 crash_fill(expected, seed, t, kind, step);
                 rc = gtap_reader_read_raw(reader, index, (gtap_kind)kind, step, 0, numel, got);
                 gtap_test_assert(rc == GTAP_OK && memcmp(expected, got, bytes) == 0, 0, __LINE__, __FILE__,
-                                 "seed %" PRIu64 " (%s): %s kind %d step %" PRId64 " does not read back (%s)", seed,
-                                 when, name, kind, step, rc == GTAP_OK ? "bits differ" : gtap_last_error());
+                                 "seed %" PRIu64 " (%s): %s kind %d step %" PRId64 " (flushed through %" PRId64
+                                 ") does not read back (%s)", seed, when, name, kind, step, flushed,
+                                 rc == GTAP_OK ? "bits differ" : gtap_last_error());
             }
+            free(steps);
             size_t summaries = 0;
             GT_ASSERT_OK(gtap_summary_count(reader, index, (gtap_kind)kind, &summaries));
             gtap_test_assert(summaries >= (size_t)(flushed / 2 + 1), 0, __LINE__, __FILE__,
                              "seed %" PRIu64 " (%s): %zu summaries, flushed through step %" PRId64, seed, when,
                              summaries, flushed);
+            for (size_t row = 0; row < summaries; row++) {
+                gtap_summary summary;
+                GT_ASSERT_OK(gtap_summary_read(reader, index, (gtap_kind)kind, row, &summary));
+                gtap_test_assert(summary.step == 2 * (int64_t)row && summary.counts[GTAP_SUMMARY_COUNT] == numel, 0,
+                                 __LINE__, __FILE__, "seed %" PRIu64 " (%s): %s kind %d summary %zu: step %" PRId64
+                                 ", count %" PRIu64, seed, when, name, kind, row, summary.step,
+                                 summary.counts[GTAP_SUMMARY_COUNT]);
+            }
         }
     }
     free(expected);

@@ -1,7 +1,8 @@
 /* test_format_errors.c - bad files and bad calls: a missing file, a file that
  * is not HDF5, HDF5 that is not gradtap, another format version, a truncated
  * file, a tensor whose attributes disagree with its data, an unwritable
- * path; each gives the documented status and a message naming the file, and
+ * path, a file left by a killed writer (steps beyond the committed rows);
+ * each gives the documented status and a message naming the file, and
  * failed calls leave what was written intact. */
 #include <hdf5.h>
 #include <stdlib.h>
@@ -10,15 +11,23 @@
 #include "gradtap/format.h"
 #include "gtap_test.h"
 
-static void write_good_file(const char *path)
+/* A writer on `path`: a new file, or appending; `ramp` gets 0, 1, ... 999. */
+static gtap_writer *open_writer(const char *path, int append, float ramp[1000])
 {
     gtap_writer_options options;
     gtap_writer_options_init(&options);
-    options.truncate = 1;
+    options.truncate = !append;
+    options.append = append;
     gtap_writer *writer = NULL;
-    float v[1000];
-    for (int i = 0; i < 1000; i++) v[i] = (float)i;
+    for (int i = 0; i < 1000; i++) ramp[i] = (float)i;
     GT_ASSERT_OK(gtap_writer_create(path, &options, &writer));
+    return writer;
+}
+
+static void write_good_file(const char *path)
+{
+    float v[1000];
+    gtap_writer *writer = open_writer(path, 0, v);
     GT_ASSERT_OK(gtap_writer_add_tensor(writer, "w", 1000, GTAP_FLOAT32));
     for (int s = 0; s < 20; s++) GT_ASSERT_OK(gtap_writer_write(writer, "w", GTAP_KIND_GRAD, s, v));
     GT_ASSERT_OK(gtap_writer_close(writer));
@@ -135,6 +144,70 @@ static void test_attributes_disagree_with_data(void)
                      gtap_last_error());
 }
 
+/* Give /tensors/w/grad/steps `rows` rows; `value` >= 0 is written at row
+ * `row` (a step whose data row never made it), else the new rows keep the
+ * fill value -1 (their chunk never reached the disk). */
+static void reshape_steps(const char *path, hsize_t rows, hsize_t row, int64_t value)
+{
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    GT_ASSERT_FATAL(file >= 0);
+    hid_t steps = H5Dopen2(file, "tensors/w/grad/steps", H5P_DEFAULT);
+    GT_ASSERT_FATAL(steps >= 0 && H5Dset_extent(steps, &rows) >= 0);
+    if (value >= 0) {
+        hsize_t one = 1;
+        hid_t file_space = H5Dget_space(steps), memory_space = H5Screate_simple(1, &one, NULL);
+        H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &row, NULL, &one, NULL);
+        GT_ASSERT_FATAL(H5Dwrite(steps, H5T_NATIVE_INT64, memory_space, file_space, H5P_DEFAULT, &value) >= 0);
+        H5Sclose(memory_space);
+        H5Sclose(file_space);
+    }
+    H5Dclose(steps);
+    H5Fclose(file);
+}
+
+static size_t committed_steps(const char *path)
+{
+    gtap_reader *reader = NULL;
+    size_t count = 0;
+    GT_ASSERT_OK(gtap_reader_open(path, &reader));
+    GT_ASSERT_OK(gtap_reader_steps(reader, 0, GTAP_KIND_GRAD, NULL, 0, &count));
+    float out[1000];
+    GT_ASSERT_OK(gtap_reader_read(reader, 0, GTAP_KIND_GRAD, (int64_t)count - 1, out));
+    GT_ASSERT_NEAR(out[999], 999, 0, 0);
+    gtap_reader_close(reader);
+    return count;
+}
+
+/* What a killed SWMR writer can leave (docs/FORMAT.md, "Crash safety"):
+ * readers use the committed rows of an incomplete file and refuse a
+ * complete file that has uncommitted ones. */
+static void test_uncommitted_rows_after_a_kill(void)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s", gtap_test_path("killed.h5"));
+    write_good_file(path); /* 20 steps 0..19 */
+    set_root_int(path, "complete", 0);
+    reshape_steps(path, 23, 0, -1); /* steps extended, values not written */
+    GT_ASSERT_INT_EQ(committed_steps(path), 20);
+    reshape_steps(path, 21, 20, 20); /* a step whose data row is not there */
+    GT_ASSERT_INT_EQ(committed_steps(path), 20);
+    reshape_steps(path, 20, 19, 3); /* a step that goes back: the log ends before it */
+    GT_ASSERT_INT_EQ(committed_steps(path), 19);
+    set_root_int(path, "complete", 1);
+    GT_ASSERT_STATUS(open_status(path), GTAP_EFORMAT);
+    assert_message_names(path);
+    gtap_test_assert(strstr(gtap_last_error(), "not all committed") != NULL, 0, __LINE__, __FILE__,
+                     "message says why: %s", gtap_last_error());
+    /* appending to the incomplete file overwrites the uncommitted row */
+    set_root_int(path, "complete", 0);
+    float v[1000];
+    gtap_writer *writer = open_writer(path, 1, v);
+    GT_ASSERT_OK(gtap_writer_write(writer, "w", GTAP_KIND_GRAD, 19, v));
+    GT_ASSERT_OK(gtap_writer_write(writer, "w", GTAP_KIND_GRAD, 20, v));
+    GT_ASSERT_OK(gtap_writer_close(writer));
+    GT_ASSERT_INT_EQ(committed_steps(path), 21);
+}
+
 static void test_bad_writer_arguments(void)
 {
     gtap_writer_options options;
@@ -186,6 +259,7 @@ int main(int argc, char **argv)
     CU_TestInfo tests[] = {
         {"missing file, not HDF5, a directory", test_missing_and_not_hdf5},
         {"HDF5 but not a gradtap file", test_hdf5_but_not_gradtap},
+        {"uncommitted rows left by a killed writer", test_uncommitted_rows_after_a_kill},
         {"another format version", test_other_version},
         {"truncated file", test_truncated},
         {"numel attribute disagrees with data", test_attributes_disagree_with_data},

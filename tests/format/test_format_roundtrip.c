@@ -271,6 +271,9 @@ static void test_swmr_write_and_concurrent_read(void)
     GT_ASSERT_INT_EQ(file.complete, 0);
     v[0] = 100;
     GT_ASSERT_OK(gtap_writer_write(writer, "t", GTAP_KIND_GRAD, 1, v));
+    GT_ASSERT_OK(gtap_reader_refresh(reader)); /* the step is held back until its row is flushed */
+    GT_ASSERT_OK(gtap_reader_steps(reader, 0, GTAP_KIND_GRAD, NULL, 0, &count));
+    GT_ASSERT_INT_EQ(count, 1);
     GT_ASSERT_OK(gtap_writer_flush(writer));
     GT_ASSERT_OK(gtap_reader_refresh(reader));
     GT_ASSERT_OK(gtap_reader_steps(reader, 0, GTAP_KIND_GRAD, NULL, 0, &count));

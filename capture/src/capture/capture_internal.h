@@ -53,6 +53,8 @@ typedef struct capture_tensor {
     size_t layout_count;
     int64_t last_step[GTAP_KIND_COUNT];
     int in_file;               /* writer thread: declared and prepared in the file */
+    size_t summary_log[GTAP_KIND_COUNT]; /* writer thread: commit logs in the writer (extras.h) */
+    size_t skipped_log[GTAP_KIND_COUNT];
 } capture_tensor;
 
 typedef enum capture_op_type {

@@ -17,6 +17,7 @@
 #include <hdf5.h>
 
 #include "capture_internal.h"
+#include "format/commit.h"
 #include "format/format_internal.h"
 #include "format/h5util.h"
 
@@ -37,8 +38,12 @@ hid_t extras_open_tensor_group(hid_t file, const char *tensor_name);
 hid_t extras_open_kind_group(hid_t file, const char *tensor_name, gtap_kind kind);
 
 /* Writer thread: create the summary/skipped/layout datasets of a tensor
- * (before SWMR mode), append one summary or one skipped step. */
-int extras_prepare_tensor(gtap_capture *capture, const capture_tensor *tensor);
+ * (before SWMR mode) and open its commit logs; reopen the logs after the
+ * writer was reopened; append one summary or one skipped step. The
+ * `steps` of a summary and the `skipped` list are commit logs (commit.h):
+ * in SWMR mode they reach the file at the next flush, after the rows. */
+int extras_prepare_tensor(gtap_capture *capture, capture_tensor *tensor);
+int extras_open_logs(gtap_capture *capture, capture_tensor *tensor);
 int extras_append_summary(gtap_capture *capture, const capture_tensor *tensor, gtap_kind kind,
                           const gtap_summary *summary);
 int extras_append_skipped(gtap_capture *capture, const capture_tensor *tensor, gtap_kind kind, int64_t step);

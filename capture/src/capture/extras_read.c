@@ -74,18 +74,43 @@ static int read_row(hid_t set, hsize_t row, hsize_t columns, hid_t memory_type, 
     return ok ? 0 : -1;
 }
 
-/* Read a whole 1-D int64 dataset of `rows` rows into a malloc'ed array. */
-static int64_t *read_int64s(hid_t set, hsize_t rows)
+/* The committed values of a commit log (commit.h); caller frees *values.
+ * A complete file must be all committed. */
+static int read_log(gtap_reader *reader, hid_t log, int64_t **values, size_t *committed)
 {
-    int64_t *values = malloc((rows ? rows : 1) * sizeof *values);
-    if (values == NULL) return NULL;
-    for (hsize_t i = 0; i < rows; i++) {
-        if (read_row(set, i, 0, H5T_NATIVE_INT64, &values[i]) < 0) {
-            free(values);
-            return NULL;
-        }
+    size_t count = 0;
+    int refresh = H5Drefresh(log) >= 0; /* a file still being written in SWMR mode */
+    H5Eclear2(H5E_DEFAULT);
+    if (gtap_commit_log_read(log, refresh, values, &count) < 0) return GTAP_EFORMAT;
+    *committed = gtap_commit_prefix(*values, count);
+    gtap_file_info info;
+    gtap_reader_file_info(reader, &info);
+    if (info.complete && *committed < count) {
+        free(*values);
+        *values = NULL;
+        return gtap_set_error(GTAP_EFORMAT, "steps are not all committed (%zu of %zu)", *committed, count);
     }
-    return values;
+    return GTAP_OK;
+}
+
+/* Summaries committed by the summary's `steps` whose rows are all there. */
+static int summary_rows(gtap_reader *reader, hid_t summary, size_t *count)
+{
+    const char *names[4] = {EXTRAS_MOMENTS, EXTRAS_COUNTS, EXTRAS_HIST, EXTRAS_RATIOS};
+    hid_t steps = open_child(summary, GTAP_H5_STEPS);
+    int64_t *values = NULL;
+    int rc = steps < 0 ? GTAP_EFORMAT : read_log(reader, steps, &values, count);
+    free(values);
+    if (steps >= 0) H5Oclose(steps);
+    for (int d = 0; d < 4 && rc == GTAP_OK; d++) {
+        hid_t set = open_child(summary, names[d]);
+        if (set < 0 && d == 3) break; /* no densities: no ratios */
+        hsize_t rows = 0, columns = 0;
+        if (set < 0 || dataset_shape(set, &rows, &columns) < 0) rc = GTAP_EFORMAT;
+        else if (rows < *count) *count = (size_t)rows;
+        if (set >= 0) H5Oclose(set);
+    }
+    return rc;
 }
 
 int gtap_summary_count(gtap_reader *reader, size_t tensor, gtap_kind kind, size_t *count)
@@ -96,12 +121,12 @@ int gtap_summary_count(gtap_reader *reader, size_t tensor, gtap_kind kind, size_
     hid_t group = open_group(reader, tensor, (int)kind, &rc);
     if (group < 0) return rc;
     hid_t summary = open_child(group, EXTRAS_SUMMARY);
-    hid_t steps = open_child(summary, GTAP_H5_STEPS);
-    hsize_t rows = 0, columns = 0;
-    if (summary >= 0 && (steps < 0 || dataset_shape(steps, &rows, &columns) < 0 || columns != 0))
-        rc = gtap_set_error(GTAP_EFORMAT, "%s: malformed summary steps", gtap_reader_path(reader));
-    *count = (size_t)rows;
-    if (steps >= 0) H5Oclose(steps);
+    if (summary >= 0 && summary_rows(reader, summary, count) < 0) {
+        char message[512];
+        snprintf(message, sizeof message, "%s", gtap_last_error());
+        rc = gtap_set_error(GTAP_EFORMAT, "%s: malformed summaries: %s", gtap_reader_path(reader), message);
+        *count = 0;
+    }
     if (summary >= 0) H5Oclose(summary);
     H5Gclose(group);
     return rc;
@@ -193,16 +218,16 @@ int gtap_skipped_steps(gtap_reader *reader, size_t tensor, gtap_kind kind, int64
     hid_t group = open_group(reader, tensor, (int)kind, &rc);
     if (group < 0) return rc;
     hid_t set = open_child(group, EXTRAS_SKIPPED);
-    hsize_t rows = 0, columns = 0;
+    size_t rows = 0;
     int64_t *values = NULL;
     if (set >= 0) {
-        if (dataset_shape(set, &rows, &columns) < 0 || columns != 0 || (values = read_int64s(set, rows)) == NULL)
+        if (read_log(reader, set, &values, &rows) < 0)
             rc = gtap_set_error(GTAP_EFORMAT, "%s: malformed skipped steps", gtap_reader_path(reader));
         H5Oclose(set);
     }
     H5Gclose(group);
     if (rc == GTAP_OK) {
-        *count = (size_t)rows;
+        *count = rows;
         size_t copy = *count < capacity ? *count : capacity;
         if (copy > 0) memcpy(steps, values, copy * sizeof *steps);
     }

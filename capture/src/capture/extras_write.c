@@ -1,7 +1,8 @@
 /* extras_write.c - create and append capture's own datasets (summaries,
  * skipped steps, flat layouts; see extras.h) in the writer's file. Runs on
  * the writer thread only. Rows are written before the summary's `steps`
- * entry, so a summary is committed by its step exactly like a snapshot. */
+ * entry, a commit log held back like a snapshot's (commit.h), so a summary
+ * is committed by its step exactly like a snapshot. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +109,7 @@ static int create_summary(gtap_capture *capture, const capture_tensor *tensor, h
     int64_t k[GTAP_SUMMARY_MAX_DENSITIES];
     for (size_t i = 0; i < capture->density_count; i++)
         k[i] = (int64_t)gtap_summary_k(capture->densities[i], tensor->numel);
-    int rc = create_rows(group, GTAP_H5_STEPS, H5T_STD_I64LE, 0, 1024);
+    int rc = gtap_commit_log_create(group, GTAP_H5_STEPS, 1024);
     if (rc == GTAP_OK) rc = create_rows(group, EXTRAS_MOMENTS, H5T_IEEE_F64LE, GTAP_SUMMARY_MOMENT_COLUMNS, 256);
     if (rc == GTAP_OK) rc = create_rows(group, EXTRAS_COUNTS, H5T_STD_I64LE, GTAP_SUMMARY_COUNT_COLUMNS, 256);
     if (rc == GTAP_OK) rc = create_rows(group, EXTRAS_HIST, H5T_STD_I64LE, GTAP_SUMMARY_HIST_BINS, 64);
@@ -189,7 +190,26 @@ done:
     return rc;
 }
 
-int extras_prepare_tensor(gtap_capture *capture, const capture_tensor *tensor)
+int extras_open_logs(gtap_capture *capture, capture_tensor *tensor)
+{
+    int rc = GTAP_OK;
+    for (int kind = 0; kind < GTAP_KIND_COUNT && rc == GTAP_OK; kind++) {
+        if (!(capture->kinds & GTAP_KIND_BIT(kind))) continue;
+        hid_t group = extras_open_kind_group((hid_t)capture->file_id, tensor->name, (gtap_kind)kind);
+        if (group < 0) return GTAP_EFORMAT;
+        hid_t summary = capture->summary_every > 0 ? H5Gopen2(group, EXTRAS_SUMMARY, H5P_DEFAULT) : H5I_INVALID_HID;
+        if (capture->summary_every > 0)
+            rc = summary < 0 ? gtap_h5_error(GTAP_EFORMAT, "no summary group")
+                             : gtap_writer_open_log(capture->writer, summary, GTAP_H5_STEPS, &tensor->summary_log[kind]);
+        if (rc == GTAP_OK && capture->policy == GTAP_CAPTURE_SKIP)
+            rc = gtap_writer_open_log(capture->writer, group, EXTRAS_SKIPPED, &tensor->skipped_log[kind]);
+        if (summary >= 0) H5Gclose(summary);
+        H5Gclose(group);
+    }
+    return rc;
+}
+
+int extras_prepare_tensor(gtap_capture *capture, capture_tensor *tensor)
 {
     hid_t file = (hid_t)capture->file_id;
     int rc = GTAP_OK;
@@ -206,9 +226,10 @@ int extras_prepare_tensor(gtap_capture *capture, const capture_tensor *tensor)
         if (capture->summary_every > 0 && H5Lexists(group, EXTRAS_SUMMARY, H5P_DEFAULT) <= 0)
             rc = create_summary(capture, tensor, group);
         if (rc == GTAP_OK && capture->policy == GTAP_CAPTURE_SKIP && H5Lexists(group, EXTRAS_SKIPPED, H5P_DEFAULT) <= 0)
-            rc = create_rows(group, EXTRAS_SKIPPED, H5T_STD_I64LE, 0, 1024);
+            rc = gtap_commit_log_create(group, EXTRAS_SKIPPED, 1024);
         H5Gclose(group);
     }
+    if (rc == GTAP_OK) rc = extras_open_logs(capture, tensor);
     if (rc < 0) {
         char message[1024];
         snprintf(message, sizeof message, "%s", gtap_last_error());
@@ -235,7 +256,7 @@ int extras_append_summary(gtap_capture *capture, const capture_tensor *tensor, g
     if (rc == GTAP_OK) rc = append_row(summary_group, EXTRAS_HIST, H5T_NATIVE_INT64, GTAP_SUMMARY_HIST_BINS, hist);
     if (rc == GTAP_OK && capture->density_count > 0)
         rc = append_row(summary_group, EXTRAS_RATIOS, H5T_NATIVE_DOUBLE, capture->density_count, summary->ratios);
-    if (rc == GTAP_OK) rc = append_row(summary_group, GTAP_H5_STEPS, H5T_NATIVE_INT64, 0, &summary->step);
+    if (rc == GTAP_OK) rc = gtap_writer_log_append(capture->writer, tensor->summary_log[kind], summary->step);
     H5Gclose(summary_group);
     if (rc < 0) {
         char message[1024];
@@ -248,11 +269,7 @@ int extras_append_summary(gtap_capture *capture, const capture_tensor *tensor, g
 
 int extras_append_skipped(gtap_capture *capture, const capture_tensor *tensor, gtap_kind kind, int64_t step)
 {
-    hid_t group = extras_open_kind_group((hid_t)capture->file_id, tensor->name, kind);
-    if (group < 0) return gtap_h5_error(GTAP_EFORMAT, "%s: '%s' (%s) is not in the file", capture->path, tensor->name,
-                                        gtap_kind_name(kind));
-    int rc = append_row(group, EXTRAS_SKIPPED, H5T_NATIVE_INT64, 0, &step);
-    H5Gclose(group);
+    int rc = gtap_writer_log_append(capture->writer, tensor->skipped_log[kind], step);
     if (rc < 0) {
         char message[1024];
         snprintf(message, sizeof message, "%s", gtap_last_error());

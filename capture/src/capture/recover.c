@@ -3,8 +3,9 @@
  * (h5py without swmr=True) refuse it. Clearing those status flags - what
  * HDF5's h5clear -s does, through the file-access property HDF5 provides for
  * it - makes it an ordinary file again. The committed snapshots are already
- * consistent on disk (SWMR writes in dependency order), so nothing else
- * changes. */
+ * consistent on disk (commit logs are written only after the rows they
+ * commit were flushed: format/commit.h), so nothing else changes; rows a
+ * kill left uncommitted stay, and readers skip them (docs/FORMAT.md). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

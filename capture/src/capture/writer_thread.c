@@ -74,6 +74,12 @@ static int declare_tensors(gtap_capture *capture, size_t upto)
         rc = gtap_writer_close(capture->writer);
         capture->writer = NULL;
         if (rc == GTAP_OK) rc = open_writer(capture, 1);
+        for (size_t i = 0; i < capture->tensors_in_file && rc == GTAP_OK; i++) {
+            pthread_mutex_lock(&capture->lock);
+            capture_tensor *tensor = capture->tensors[i];
+            pthread_mutex_unlock(&capture->lock);
+            rc = extras_open_logs(capture, tensor);
+        }
         if (rc < 0) return rc;
     }
     for (size_t i = capture->tensors_in_file; i <= upto && rc == GTAP_OK; i++) {

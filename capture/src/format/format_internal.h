@@ -12,4 +12,11 @@
 hid_t gtap_writer_hdf5_file(const gtap_writer *writer);
 hid_t gtap_reader_hdf5_file(const gtap_reader *reader);
 
+/* Capture's own commit logs (commit.h) go through the writer, so that in
+ * SWMR mode they are held back until gtap_writer_flush() like the `steps`
+ * of snapshots: open an existing log once (before or after SWMR starts),
+ * then append to it by index. */
+int gtap_writer_open_log(gtap_writer *writer, hid_t parent, const char *name, size_t *log);
+int gtap_writer_log_append(gtap_writer *writer, size_t log, int64_t value);
+
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "commit.h"
 #include "format_internal.h"
 #include "h5util.h"
 
@@ -76,47 +77,39 @@ void gtap_reader_close(gtap_reader *reader)
     free(reader);
 }
 
-/* (Re)load the committed steps of one kind and check they increase. */
+/* (Re)load the committed steps of one kind. A complete file must be all
+ * committed: steps increase and every step has its data row. A file still
+ * being written, or left by a killed writer, may end in rows that are not
+ * committed yet (commit.h): only the committed prefix is used. */
 static int load_steps(gtap_reader *reader, reader_tensor *tensor, gtap_kind kind_code)
 {
     reader_kind *kind = &tensor->kinds[kind_code];
-    if (reader->swmr_read && H5Drefresh(kind->steps_set) < 0)
-        return gtap_h5_error(GTAP_EIO, "%s: cannot refresh '%s'", reader->path, tensor->name);
-    hid_t space = H5Dget_space(kind->steps_set);
-    hssize_t count = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
-    if (space >= 0) H5Sclose(space);
-    if (count < 0) return gtap_h5_error(GTAP_EFORMAT, "%s: '%s' (%s): unreadable steps", reader->path,
-                                        tensor->name, gtap_kind_name(kind_code));
-    int64_t *steps = malloc(((size_t)count + 1) * sizeof *steps);
-    if (steps == NULL) return gtap_set_error(GTAP_ENOMEM, "%s: no memory for steps", reader->path);
-    if (count > 0 && H5Dread(kind->steps_set, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, steps) < 0) {
-        free(steps);
-        return gtap_h5_error(GTAP_EFORMAT, "%s: '%s' (%s): cannot read steps", reader->path, tensor->name,
-                             gtap_kind_name(kind_code));
-    }
-    for (hssize_t i = 0; i < count; i++) {
-        if (steps[i] < 0 || (i > 0 && steps[i] <= steps[i - 1])) {
-            free(steps);
-            return gtap_set_error(GTAP_EFORMAT, "%s: '%s' (%s): steps are not increasing at row %lld",
-                                  reader->path, tensor->name, gtap_kind_name(kind_code), (long long)i);
-        }
-    }
+    int64_t *steps;
+    size_t count;
+    if (gtap_commit_log_read(kind->steps_set, reader->swmr_read, &steps, &count) < 0)
+        return gtap_set_error(GTAP_EFORMAT, "%s: '%s' (%s): %s", reader->path, tensor->name,
+                              gtap_kind_name(kind_code), gtap_last_error());
+    size_t committed = gtap_commit_prefix(steps, count);
+    hsize_t dims[2] = {0, 0};
+    int rank = 2;
     if (kind->data >= 0) {
         if (reader->swmr_read) H5Drefresh(kind->data);
-        hsize_t dims[2] = {0, 0};
         hid_t data_space = H5Dget_space(kind->data);
-        int rank = data_space >= 0 ? H5Sget_simple_extent_dims(data_space, dims, NULL) : -1;
+        rank = data_space >= 0 ? H5Sget_simple_extent_dims(data_space, dims, NULL) : -1;
         if (data_space >= 0) H5Sclose(data_space);
-        if (rank != 2 || dims[1] != tensor->numel || dims[0] < (hsize_t)count) {
-            free(steps);
-            return gtap_set_error(GTAP_EFORMAT, "%s: '%s' (%s): data shape does not match numel %" PRIu64
-                                  " and %lld steps", reader->path, tensor->name, gtap_kind_name(kind_code),
-                                  tensor->numel, (long long)count);
-        }
+        if (rank == 2 && dims[0] < committed) committed = (size_t)dims[0];
+    }
+    const char *problem = NULL;
+    if (rank != 2 || (kind->data >= 0 && dims[1] != tensor->numel)) problem = "data shape does not match numel";
+    else if (reader->info.complete && committed < count) problem = "steps are not all committed";
+    if (problem != NULL) {
+        free(steps);
+        return gtap_set_error(GTAP_EFORMAT, "%s: '%s' (%s): %s (%zu of %zu steps valid and with data)", reader->path,
+                              tensor->name, gtap_kind_name(kind_code), problem, committed, count);
     }
     free(kind->steps);
     kind->steps = steps;
-    kind->count = (size_t)count;
+    kind->count = committed;
     return GTAP_OK;
 }
 

@@ -1,9 +1,10 @@
 /* writer.c - the snapshot file writer (gradtap/format.h, docs/FORMAT.md).
  *
  * Each (tensor, kind) is a group holding two extendable datasets: `data`
- * (rows of numel elements, one chunk row per snapshot) and `steps` (int64).
- * A snapshot is committed by writing its data row first and its step second:
- * readers trust only the rows that `steps` covers. */
+ * (rows of numel elements, one chunk row per snapshot) and `steps`, the
+ * commit log of the data rows (commit.h): a snapshot is committed by its
+ * step, written after its data row and, in SWMR mode, only once that row
+ * has been flushed. Readers trust only the rows that `steps` commits. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "commit.h"
 #include "format_internal.h"
 #include "h5util.h"
 
@@ -22,9 +24,8 @@
 typedef struct kind_datasets {
     hid_t group;
     hid_t data;        /* H5I_INVALID_HID when numel == 0 */
-    hid_t steps;
-    uint64_t count;    /* committed snapshots */
-    int64_t last_step; /* -1 before the first */
+    size_t steps_log;  /* index in the writer's commit logs */
+    uint64_t count;    /* data rows written: where the next one goes */
     int ready;
 } kind_datasets;
 
@@ -48,6 +49,7 @@ struct gtap_writer {
     gtap_compression compression;
     size_t max_chunk_bytes;
     int swmr;
+    commit_logs logs;         /* every `steps` log, and capture's own (format_internal.h) */
     float *conversion_buffer; /* for gtap_writer_write_float32 */
     size_t conversion_bytes;
 };
@@ -141,8 +143,6 @@ static void init_tensor_entry(writer_tensor *tensor)
     for (int kind = 0; kind < GTAP_KIND_COUNT; kind++) {
         tensor->kinds[kind].group = H5I_INVALID_HID;
         tensor->kinds[kind].data = H5I_INVALID_HID;
-        tensor->kinds[kind].steps = H5I_INVALID_HID;
-        tensor->kinds[kind].last_step = -1;
     }
 }
 
@@ -375,14 +375,9 @@ static int create_kind_datasets(gtap_writer *writer, writer_tensor *tensor, gtap
         H5Pclose(create);
         space = create = H5I_INVALID_HID;
     }
-    {
-        hsize_t dims[1] = {0}, max_dims[1] = {H5S_UNLIMITED}, chunk[1] = {GTAP_H5_STEPS_CHUNK};
-        space = H5Screate_simple(1, dims, max_dims);
-        create = H5Pcreate(H5P_DATASET_CREATE);
-        if (space < 0 || create < 0 || H5Pset_chunk(create, 1, chunk) < 0) goto done;
-        sets->steps = H5Dcreate2(sets->group, GTAP_H5_STEPS, H5T_STD_I64LE, space, H5P_DEFAULT, create, H5P_DEFAULT);
-        if (sets->steps < 0) goto done;
-    }
+    if (gtap_commit_log_create(sets->group, GTAP_H5_STEPS, GTAP_H5_STEPS_CHUNK) < 0 ||
+        gtap_commit_logs_open(&writer->logs, sets->group, GTAP_H5_STEPS, &sets->steps_log) < 0)
+        goto done;
     status = GTAP_OK;
 done:
     if (type >= 0) H5Tclose(type);
@@ -402,23 +397,9 @@ static int open_kind_datasets(gtap_writer *writer, writer_tensor *tensor, gtap_k
         sets->data = H5Dopen2(sets->group, GTAP_H5_DATA, H5P_DEFAULT);
         if (sets->data < 0) goto fail;
     }
-    sets->steps = H5Dopen2(sets->group, GTAP_H5_STEPS, H5P_DEFAULT);
-    if (sets->steps < 0) goto fail;
-    hid_t space = H5Dget_space(sets->steps);
-    hssize_t count = H5Sget_simple_extent_npoints(space);
-    H5Sclose(space);
-    if (count < 0) goto fail;
-    sets->count = (uint64_t)count;
-    if (count > 0) {
-        hsize_t start[1] = {(hsize_t)count - 1}, one[1] = {1};
-        hid_t file_space = H5Dget_space(sets->steps);
-        hid_t memory_space = H5Screate_simple(1, one, NULL);
-        H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, one, NULL);
-        herr_t read = H5Dread(sets->steps, H5T_NATIVE_INT64, memory_space, file_space, H5P_DEFAULT, &sets->last_step);
-        H5Sclose(memory_space);
-        H5Sclose(file_space);
-        if (read < 0) goto fail;
-    }
+    if (gtap_commit_logs_open(&writer->logs, sets->group, GTAP_H5_STEPS, &sets->steps_log) < 0) goto fail;
+    /* rows a crashed writer left uncommitted are overwritten */
+    sets->count = writer->logs.logs[sets->steps_log].rows;
     return GTAP_OK;
 fail:
     return gtap_h5_error(GTAP_EFORMAT, "%s: datasets of '%s' (%s) are malformed", writer->path, tensor->name,
@@ -489,12 +470,13 @@ int gtap_writer_write(gtap_writer *writer, const char *name, gtap_kind kind, int
     if (data == NULL && tensor->numel > 0)
         return gtap_set_error(GTAP_EINVAL, "tensor '%s' step %" PRId64 ": NULL data", name, step);
     if ((rc = ensure_kind(writer, tensor, kind, &sets)) < 0) return rc;
-    if (step == sets->last_step)
+    int64_t last_step = gtap_commit_logs_last(&writer->logs, sets->steps_log);
+    if (step == last_step)
         return gtap_set_error(GTAP_EEXIST, "tensor '%s' (%s) already has step %" PRId64, name, gtap_kind_name(kind),
                               step);
-    if (step < sets->last_step)
+    if (step < last_step)
         return gtap_set_error(GTAP_EINVAL, "tensor '%s' (%s): step %" PRId64 " after step %" PRId64
-                              " (steps must increase)", name, gtap_kind_name(kind), step, sets->last_step);
+                              " (steps must increase)", name, gtap_kind_name(kind), step, last_step);
     hsize_t row = sets->count;
     if (tensor->numel > 0) {
         hsize_t dims[2] = {row + 1, tensor->numel}, start[2] = {row, 0}, count[2] = {1, tensor->numel};
@@ -505,13 +487,11 @@ int gtap_writer_write(gtap_writer *writer, const char *name, gtap_kind kind, int
             return gtap_h5_error(GTAP_EIO, "%s: cannot write '%s' (%s) step %" PRId64, writer->path, name,
                                  gtap_kind_name(kind), step);
     }
-    /* commit: the step row makes the snapshot visible to readers */
-    hsize_t dims[1] = {row + 1}, start[1] = {row}, count[1] = {1};
-    if (extend_and_write(sets->steps, 1, dims, start, count, H5T_NATIVE_INT64, &step) < 0)
-        return gtap_h5_error(GTAP_EIO, "%s: cannot commit '%s' (%s) step %" PRId64, writer->path, name,
-                             gtap_kind_name(kind), step);
     sets->count = row + 1;
-    sets->last_step = step;
+    /* commit: the step row makes the snapshot visible to readers */
+    if ((rc = gtap_commit_logs_append(&writer->logs, sets->steps_log, step, writer->swmr)) < 0)
+        return gtap_h5_error(rc, "%s: cannot commit '%s' (%s) step %" PRId64, writer->path, name,
+                             gtap_kind_name(kind), step);
     return GTAP_OK;
 }
 
@@ -539,7 +519,23 @@ int gtap_writer_flush(gtap_writer *writer)
     if (writer == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_writer_flush: NULL writer");
     if (H5Fflush(writer->file, H5F_SCOPE_GLOBAL) < 0)
         return gtap_h5_error(GTAP_EIO, "%s: flush failed", writer->path);
+    if (!gtap_commit_logs_holding(&writer->logs)) return GTAP_OK;
+    /* the rows are in the file now: commit them, and flush the commits */
+    int rc = gtap_commit_logs_release(&writer->logs);
+    if (rc < 0) return gtap_set_error(rc, "%s: %s", writer->path, gtap_last_error());
+    if (H5Fflush(writer->file, H5F_SCOPE_GLOBAL) < 0)
+        return gtap_h5_error(GTAP_EIO, "%s: flush of the commits failed", writer->path);
     return GTAP_OK;
+}
+
+int gtap_writer_open_log(gtap_writer *writer, hid_t parent, const char *name, size_t *log)
+{
+    return gtap_commit_logs_open(&writer->logs, parent, name, log);
+}
+
+int gtap_writer_log_append(gtap_writer *writer, size_t log, int64_t value)
+{
+    return gtap_commit_logs_append(&writer->logs, log, value, writer->swmr);
 }
 
 int gtap_writer_start_swmr(gtap_writer *writer)
@@ -559,7 +555,6 @@ static void close_tensor(writer_tensor *tensor)
     for (int kind = 0; kind < GTAP_KIND_COUNT; kind++) {
         kind_datasets *sets = &tensor->kinds[kind];
         if (sets->data >= 0) H5Dclose(sets->data);
-        if (sets->steps >= 0) H5Dclose(sets->steps);
         if (sets->group >= 0) H5Gclose(sets->group);
     }
     if (tensor->group >= 0) H5Gclose(tensor->group);
@@ -585,7 +580,10 @@ int gtap_writer_close(gtap_writer *writer)
     if (writer == NULL) return GTAP_OK;
     int rc = GTAP_OK;
     char message[1024] = "";
-    if (!writer->swmr) {
+    if (gtap_commit_logs_holding(&writer->logs) && (rc = gtap_writer_flush(writer)) < 0)
+        snprintf(message, sizeof message, "%s", gtap_last_error());
+    gtap_commit_logs_close(&writer->logs);
+    if (!writer->swmr && rc == GTAP_OK) {
         rc = gtap_h5_write_int_attr(writer->file, "complete", 1);
         if (rc < 0) snprintf(message, sizeof message, "%s", gtap_last_error());
     }
