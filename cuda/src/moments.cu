@@ -7,7 +7,7 @@
 
 struct gtap_mom_acc {
     double shift, n, s1, s2, s3, s4, l1, sq, mn, mx, mxa;
-    unsigned long long nan, inf, zero;
+    unsigned long long nan, inf, posinf, zero;
     bool have;
 };
 
@@ -15,7 +15,7 @@ __device__ static void gtap_mom_acc_init(gtap_mom_acc &a) {
     a.shift = a.n = a.s1 = a.s2 = a.s3 = a.s4 = a.l1 = a.sq = a.mxa = 0.0;
     a.mn = __longlong_as_double(0x7ff0000000000000ll);   /* +inf */
     a.mx = __longlong_as_double((long long)0xfff0000000000000ull); /* -inf */
-    a.nan = a.inf = a.zero = 0;
+    a.nan = a.inf = a.posinf = a.zero = 0;
     a.have = false;
 }
 
@@ -25,7 +25,10 @@ __device__ __forceinline__ void gtap_mom_acc_add(gtap_mom_acc &a, float x, unsig
     if (FULL) atomicAdd(&hist[key >> 23], 1u);
     if (!gtap_key_finite(key)) {
         if (key > 0x7f800000u) a.nan++;
-        else a.inf++;
+        else {
+            a.inf++;
+            if (x > 0.0f) a.posinf++;
+        }
         return;
     }
     if (key == 0) a.zero++;
@@ -60,6 +63,7 @@ __device__ static gtap_cu_moments gtap_mom_from_acc(const gtap_mom_acc &a) {
     m.max_abs = a.mxa;
     m.n_nan = a.nan;
     m.n_inf = a.inf;
+    m.n_posinf = a.posinf;
     m.n_zero = a.zero;
     if (a.n == 0.0) {
         m.mean = m.m2 = m.m3 = m.m4 = 0.0;
@@ -83,6 +87,7 @@ __device__ static gtap_cu_moments gtap_mom_merge(const gtap_cu_moments &a, const
     m.max_abs = fmax(a.max_abs, b.max_abs);
     m.n_nan = a.n_nan + b.n_nan;
     m.n_inf = a.n_inf + b.n_inf;
+    m.n_posinf = a.n_posinf + b.n_posinf;
     m.n_zero = a.n_zero + b.n_zero;
     if (a.n == 0.0 || b.n == 0.0) {
         const gtap_cu_moments &s = a.n == 0.0 ? b : a;

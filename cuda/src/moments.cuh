@@ -15,7 +15,7 @@ typedef struct gtap_cu_moments {
     double n, mean, m2, m3, m4;    /* finite values: count, mean, central sums of powers 2..4 */
     double l1, sum_sq;             /* sum |u|, sum u^2 */
     double min, max, max_abs;      /* +inf/-inf/0 when no finite value */
-    unsigned long long n_nan, n_inf, n_zero;
+    unsigned long long n_nan, n_inf, n_posinf, n_zero; /* n_posinf: the +Inf among n_inf */
 } gtap_cu_moments;
 
 /* Statistics pass. FULL: also m3, m4 and the log2|u| histogram (hist: 256

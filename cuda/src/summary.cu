@@ -155,6 +155,7 @@ __global__ void gtap_summary_final_kernel(const gtap_cu_moments *m, const unsign
     out->n_finite = (uint64_t)m->n;
     out->n_nan = m->n_nan;
     out->n_inf = m->n_inf;
+    out->n_posinf = m->n_posinf;
     out->n_zero = m->n_zero;
     const bool any = m->n > 0.0;
     out->mean = any ? m->mean : nan;

@@ -225,7 +225,7 @@ static void test_summary(const float *hu, const float *du, uint64_t d, const cha
     CU(cudaFree(ws)); CU(cudaFree(dst));
     gtap_ref_summary(hu, d, dens, 3, &want);
     CHECK(got.n_finite == want.n_finite && got.n_nan == want.n_nan && got.n_inf == want.n_inf &&
-          got.n_zero == want.n_zero, "summary %s counts", dist);
+          got.n_posinf == want.n_posinf && got.n_zero == want.n_zero, "summary %s counts", dist);
     CHECK(memcmp(got.log2_hist, want.log2_hist, sizeof got.log2_hist) == 0, "summary %s histogram", dist);
     const double sd = sqrt(want.variance);
     CHECK(check_near(got.mean, want.mean, 1e-12 * sd, 1e-12), "summary %s mean %.17g vs %.17g", dist, got.mean, want.mean);

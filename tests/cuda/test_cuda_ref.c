@@ -66,7 +66,7 @@ static void test_summary(uint64_t *s) {
                       (unsigned long long)d, check_dist_names[dist], dens[j], st.head_energy[j], tr[j].head2);
             }
             CHECK(st.n_finite == m.finite && st.n_nan == m.nan_count && st.n_zero == m.zero_count, "counts");
-            CHECK(st.n_inf == m.posinf_count + m.neginf_count, "inf count");
+            CHECK(st.n_inf == m.posinf_count + m.neginf_count && st.n_posinf == m.posinf_count, "inf counts");
             if (m.finite > 0) {
                 CHECK(check_near(st.mean, m.mean, 1e-12, 1e-12), "mean %.17g vs %.17g", st.mean, m.mean);
                 CHECK(check_near(st.variance, m.m2 / (double)m.finite, 1e-12 * st.mean * st.mean, 1e-9), "variance %s d=%llu: %.17g vs %.17g", check_dist_names[dist], (unsigned long long)d, st.variance, m.m2 / (double)m.finite);

@@ -42,6 +42,7 @@ static void free_capture(gtap_capture *capture)
 {
     for (size_t i = 0; i < capture->tensor_count; i++) free_tensor(capture->tensors[i]);
     free(capture->tensors);
+    device_summary_free(capture); /* before the staging its copies land in */
     staging_destroy(&capture->staging);
     free(capture->step_list);
     free(capture->scratch);
@@ -296,7 +297,7 @@ unsigned gtap_capture_wants(const gtap_capture *capture, int64_t step)
 /* Reserve staging for a record (lock held); returns the op to fill, or
  * NULL with *status set: GTAP_OK when skipped (recorded), else an error. */
 static capture_op *reserve_locked(gtap_capture *capture, int tensor_id, gtap_kind kind, int64_t step, unsigned want,
-                                  int pinned, int *status)
+                                  uint64_t bytes, int pinned, int *status)
 {
     *status = GTAP_OK;
     capture_tensor *tensor = capture->tensors[tensor_id];
@@ -319,7 +320,7 @@ static capture_op *reserve_locked(gtap_capture *capture, int tensor_id, gtap_kin
     double waited_from = 0.0;
     for (;;) {
         int alloc_failed = 0;
-        op->staging = staging_acquire(&capture->staging, tensor->bytes, pinned, &alloc_failed);
+        op->staging = staging_acquire(&capture->staging, bytes, pinned, &alloc_failed);
         if (op->staging != NULL || capture->status != GTAP_OK) break;
         if (alloc_failed) {
             capture_disable_locked(capture, GTAP_ENOMEM, "no memory for a staging buffer");
@@ -365,14 +366,29 @@ static int record_common(gtap_capture *capture, int tensor_id, gtap_kind kind, i
         pthread_mutex_unlock(&capture->lock);
         return gtap_set_error(GTAP_EINVAL, "capture record '%s' step %" PRId64 ": NULL data", tensor->name, step);
     }
+    /* A summary of device data is computed on the device when it can be:
+     * then only its result is copied, and the data only for a snapshot. */
+    int device_summary = on_device && (want & GTAP_CAPTURE_WANT_SUMMARY) &&
+                         device_summary_supported(capture, tensor, data);
+    uint64_t numel = tensor->numel;
+    uint64_t bytes = device_summary && !(want & GTAP_CAPTURE_WANT_SNAPSHOT) ? 0 : tensor->bytes;
+    uint64_t result_offset = (bytes + 63) / 64 * 64;
+    uint64_t staged = device_summary ? result_offset + device_summary_bytes() : bytes;
+    if (staged > capture->staging.budget) { /* the host path fits: registration checked */
+        device_summary = 0;
+        staged = bytes = tensor->bytes;
+    }
     int status;
-    uint64_t bytes = tensor->bytes;
-    capture_op *op = reserve_locked(capture, tensor_id, kind, step, want, on_device, &status);
+    capture_op *op = reserve_locked(capture, tensor_id, kind, step, want, staged, on_device, &status);
     pthread_mutex_unlock(&capture->lock);
     if (op == NULL) return status;
 
     if (on_device) {
-        status = device_copy_async(op->staging->data, data, bytes, stream, &op->event);
+        op->device_summary = device_summary;
+        op->result_offset = result_offset;
+        if (device_summary)
+            status = device_summary_enqueue(capture, data, numel, (char *)op->staging->data + result_offset, stream);
+        if (status == GTAP_OK) status = device_copy_async(op->staging->data, data, bytes, stream, &op->event);
     } else if (bytes > 0) {
         memcpy(op->staging->data, data, bytes);
     }

@@ -1,7 +1,7 @@
 /* capture_internal.h - the private state of a gtap_capture, shared by the
  * training-thread side (capture.c), the writer thread (writer_thread.c),
- * the staging pool (staging.c), the CUDA glue (device.c) and the HDF5
- * datasets capture adds to the snapshot format (extras_write.c). */
+ * the staging pool (staging.c), the CUDA glue (device.c, device_summary.c)
+ * and the HDF5 datasets capture adds to the snapshot format (extras_write.c). */
 #ifndef GRADTAP_CAPTURE_INTERNAL_H
 #define GRADTAP_CAPTURE_INTERNAL_H
 
@@ -73,6 +73,8 @@ typedef struct capture_op {
     int64_t step;
     unsigned want;             /* GTAP_CAPTURE_WANT_* */
     staging_buffer *staging;
+    int device_summary;        /* the summary was computed on the device ... */
+    uint64_t result_offset;    /* ... and its result lies here in staging */
     void *event;               /* cudaEvent_t of a device copy, or NULL */
     uint64_t ticket;           /* device copy ticket, or 0 */
 } capture_op;
@@ -142,6 +144,8 @@ struct gtap_capture {
     uint64_t scratch_floats;
     long file_inode;
     long file_device;
+
+    struct device_summary_state *device_summary; /* device_summary.c; NULL until first used */
 };
 
 /* options.c */
@@ -160,5 +164,21 @@ int device_copy_async(void *host, const void *device, uint64_t bytes, void *stre
 int device_event_wait(void *event);
 int device_event_done(void *event); /* 1 done, 0 not yet, < 0 error */
 void device_event_free(void *event);
+
+/* device_summary.c: summaries of device data computed on the device.
+ * _supported: whether this record can (float32, on a CUDA device, ...);
+ * _bytes: the staging room its result needs (0 without CUDA);
+ * _enqueue: on the caller's stream, the summary and the copy of its result
+ * into pinned `host_result` (training thread; thread-safe);
+ * _convert: the result as a gtap_summary (writer thread, after the event);
+ * _free: at close, after the writer thread has stopped. */
+typedef struct device_summary_state device_summary_state;
+int device_summary_supported(const gtap_capture *capture, const capture_tensor *tensor, const void *device_data);
+uint64_t device_summary_bytes(void);
+int device_summary_enqueue(gtap_capture *capture, const float *device_data, uint64_t numel, void *host_result,
+                           void *stream);
+int device_summary_convert(const void *host_result, const double *densities, size_t density_count,
+                           gtap_summary *summary);
+void device_summary_free(gtap_capture *capture);
 
 #endif

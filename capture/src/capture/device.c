@@ -33,7 +33,7 @@ int device_copy_async(void *host, const void *device, uint64_t bytes, void *stre
 {
     cudaEvent_t done = NULL;
     cudaError_t error = cudaEventCreateWithFlags(&done, cudaEventDisableTiming);
-    if (error == cudaSuccess)
+    if (error == cudaSuccess && bytes > 0) /* 0: only the event (a device summary alone) */
         error = cudaMemcpyAsync(host, device, (size_t)bytes, cudaMemcpyDeviceToHost, (cudaStream_t)stream);
     if (error == cudaSuccess) error = cudaEventRecord(done, (cudaStream_t)stream);
     if (error != cudaSuccess) {

@@ -125,9 +125,14 @@ static int write_record(gtap_capture *capture, const capture_tensor *tensor, cap
     }
     if (op->want & GTAP_CAPTURE_WANT_SUMMARY) {
         gtap_summary summary;
-        if ((rc = ensure_scratch(capture, tensor)) < 0) return rc;
-        rc = gtap_summary_compute(tensor->dtype, data, tensor->numel, capture->densities, capture->density_count,
-                                  capture->scratch, &summary);
+        if (op->device_summary) {
+            rc = device_summary_convert((const char *)data + op->result_offset, capture->densities,
+                                        capture->density_count, &summary);
+        } else {
+            if ((rc = ensure_scratch(capture, tensor)) < 0) return rc;
+            rc = gtap_summary_compute(tensor->dtype, data, tensor->numel, capture->densities, capture->density_count,
+                                      capture->scratch, &summary);
+        }
         if (rc < 0) return rc;
         summary.step = op->step;
         if ((rc = extras_append_summary(capture, tensor, op->kind, &summary)) < 0) return rc;

@@ -189,6 +189,7 @@ int gtap_cuda_scatter_add(const uint32_t *index, const float *value, uint64_t n,
 typedef struct gtap_cuda_stats {
     uint64_t d;
     uint64_t n_finite, n_nan, n_inf, n_zero;
+    uint64_t n_posinf;         /* how many of the n_inf are +Inf */
     double mean, variance;     /* of the finite values; variance is the population one (M2/n) */
     double skewness, kurtosis; /* m3/m2^1.5 and m4/m2^2 (not excess); NaN when variance = 0 */
     double min, max, max_abs;  /* over finite values; NaN when none */

@@ -44,7 +44,10 @@ int gtap_ref_summary(const float *u, uint64_t d, const double *densities, int n,
         out->log2_hist[mk >> 23]++;
         if (!gtap_key_finite(mk)) {
             if (mk > 0x7f800000u) out->n_nan++;
-            else out->n_inf++;
+            else {
+                out->n_inf++;
+                if (u[i] > 0.0f) out->n_posinf++;
+            }
             continue;
         }
         if (mk == 0) out->n_zero++;
