@@ -432,6 +432,22 @@ def snapshot_files(pattern):
     return found
 
 
+def committed_steps(handle, kind_group):
+    """The steps of a (tensor, kind) group that are committed snapshots
+    (docs/FORMAT.md, `data` and `steps`): all of `steps` in a complete file;
+    in a file whose writer is running or was killed, the leading values that
+    are >= 0 and increasing, no more than `data` has rows."""
+    steps = kind_group["steps"][:]
+    if int(handle.attrs.get("complete", 1)) == 1:
+        return steps
+    rows = 0
+    while rows < len(steps) and steps[rows] >= 0 and (rows == 0 or steps[rows] > steps[rows - 1]):
+        rows += 1
+    if "data" in kind_group:
+        rows = min(rows, kind_group["data"].shape[0])
+    return steps[:rows]
+
+
 def read_snapshot(path, tensor, kind, step):
     """One snapshot as float64 (docs/FORMAT.md): tensor by its `name`
     attribute, kind, step. ValueError naming what is missing."""
@@ -445,7 +461,7 @@ def read_snapshot(path, tensor, kind, step):
         for group in handle["tensors"].values():
             if group.attrs["name"] != tensor or kind not in group:
                 continue
-            steps = group[kind]["steps"][:]
+            steps = committed_steps(handle, group[kind])
             rows = np.nonzero(steps == step)[0]
             if rows.size == 0:
                 raise ValueError("%s: tensor %s kind %s has no step %d" % (path, tensor, kind, step))
@@ -466,7 +482,8 @@ def list_snapshots(path, kind=None):
         for group in handle["tensors"].values():
             for k in ("grad", "residual", "acc", "param"):
                 if k in group and (kind is None or k == kind):
-                    out.append((str(group.attrs["name"]), k, int(group.attrs["numel"]), group[k]["steps"][:]))
+                    out.append((str(group.attrs["name"]), k, int(group.attrs["numel"]),
+                                committed_steps(handle, group[k])))
     return out
 
 

@@ -61,6 +61,26 @@ def test_nice_density_recovers_the_requested_density(k, d, rho):
     assert max(1, math.floor(gp.nice_density(k, d) * d)) == k
 
 
+def test_committed_steps_follow_the_format(tmp_path):
+    import h5py
+
+    path = tmp_path / "killed.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["complete"] = 0
+        group = f.create_group("tensors/w/grad")
+        group["data"] = np.zeros((3, 3), dtype=np.float32)
+        group["steps"] = np.array([0, 5, 9, 12, -1], dtype=np.int64)
+        other = f.create_group("tensors/v/grad")
+        other["steps"] = np.array([2, 4, 3], dtype=np.int64)
+    with h5py.File(path, "r") as f:
+        assert list(gp.committed_steps(f, f["tensors/w/grad"])) == [0, 5, 9]  # 3 data rows; -1: not written
+        assert list(gp.committed_steps(f, f["tensors/v/grad"])) == [2, 4]  # 3 goes back
+    with h5py.File(path, "r+") as f:
+        f.attrs["complete"] = 1
+    with h5py.File(path, "r") as f:
+        assert list(gp.committed_steps(f, f["tensors/v/grad"])) == [2, 4, 3]  # complete: all rows
+
+
 def test_read_csv_quoting_and_missing_values(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text('tensor,ratio,file\n"a,b",0.5,x.h5\n"say ""hi""",nan,y.h5\nc,,z.h5\n')
