@@ -59,6 +59,16 @@ static void test_bf16_known_values(void)
     GT_ASSERT_NEAR(gtap_bf16_to_float(0x4049), 3.140625, 0, 0);
 }
 
+/* gtap_set_error may wrap the current message in context (status.h). */
+static void test_error_wraps_the_last_error(void)
+{
+    GT_ASSERT_STATUS(gtap_set_error(GTAP_EIO, "inner %d", 7), GTAP_EIO);
+    GT_ASSERT_STATUS(gtap_set_error(GTAP_EFORMAT, "outer: %s (%s)", gtap_last_error(), gtap_last_error()), GTAP_EFORMAT);
+    GT_ASSERT_STR_EQ(gtap_last_error(), "outer: inner 7 (inner 7)");
+    gtap_clear_error();
+    GT_ASSERT_STR_EQ(gtap_last_error(), "");
+}
+
 static void test_names(void)
 {
     GT_ASSERT_INT_EQ(gtap_dtype_from_name("bf16"), GTAP_BFLOAT16);
@@ -78,6 +88,7 @@ int main(int argc, char **argv)
         {"half known values and rounding", test_half_known_values},
         {"bfloat16 known values and rounding", test_bf16_known_values},
         {"dtype names", test_names},
+        {"an error message can wrap the last one", test_error_wraps_the_last_error},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"dtype", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};

@@ -51,7 +51,8 @@ const char *gtap_last_error(void);
 /* gtap_set_error() - record a failure: formats the message (printf-style)
  * into this thread's last-error buffer (truncated at 1023 bytes) and returns
  * `status`, so library code can write `return gtap_set_error(GTAP_EINVAL,
- * "k=%llu > d=%llu", ...)`. A `status` of GTAP_OK clears the message. */
+ * "k=%llu > d=%llu", ...)`. A `status` of GTAP_OK clears the message. The
+ * arguments may include gtap_last_error() itself, to add context to it. */
 int gtap_set_error(int status, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

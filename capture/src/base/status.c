@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #ifndef GRADTAP_VERSION_STRING
 #define GRADTAP_VERSION_STRING "unknown"
@@ -51,10 +52,13 @@ int gtap_set_error(int status, const char *fmt, ...)
         last_error_message[0] = '\0';
         return status;
     }
+    /* formatted aside first: the arguments may include gtap_last_error() */
+    char message[sizeof last_error_message];
     va_list args;
     va_start(args, fmt);
-    vsnprintf(last_error_message, sizeof last_error_message, fmt, args);
+    vsnprintf(message, sizeof message, fmt, args);
     va_end(args);
+    memcpy(last_error_message, message, sizeof message);
     return status;
 }
 

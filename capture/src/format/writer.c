@@ -487,11 +487,12 @@ int gtap_writer_write(gtap_writer *writer, const char *name, gtap_kind kind, int
             return gtap_h5_error(GTAP_EIO, "%s: cannot write '%s' (%s) step %" PRId64, writer->path, name,
                                  gtap_kind_name(kind), step);
     }
-    sets->count = row + 1;
-    /* commit: the step row makes the snapshot visible to readers */
+    /* commit: the step row makes the snapshot visible to readers; a failed
+     * commit leaves the row to be overwritten by the next write */
     if ((rc = gtap_commit_logs_append(&writer->logs, sets->steps_log, step, writer->swmr)) < 0)
-        return gtap_h5_error(rc, "%s: cannot commit '%s' (%s) step %" PRId64, writer->path, name,
-                             gtap_kind_name(kind), step);
+        return gtap_set_error(rc, "%s: cannot commit '%s' (%s) step %" PRId64 ": %s", writer->path, name,
+                              gtap_kind_name(kind), step, gtap_last_error());
+    sets->count = row + 1;
     return GTAP_OK;
 }
 
