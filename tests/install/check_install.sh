@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # check_install.sh BUILD_DIR CONSUMER_SOURCE WORK_DIR - install gradtap from
 # BUILD_DIR into WORK_DIR/prefix, then build and run the consumer program with
-# CMake's find_package(gradtap) and again with pkg-config.
+# CMake's find_package(gradtap) and again with pkg-config; the installed
+# `gradtap` command must run as installed.
 set -euo pipefail
 build_dir="$1" consumer="$2" work="$3"
 rm -rf "$work" && mkdir -p "$work"
 cmake --install "$build_dir" --prefix "$work/prefix" >"$work/install.log"
 test -f "$work/prefix/include/gradtap/format.h"
 test -f "$work/prefix/include/gradtap/status.h"
+# the installed command and libraries find each other without LD_LIBRARY_PATH, also once moved
+cp -a "$work/prefix" "$work/moved"
+env -u LD_LIBRARY_PATH "$work/moved/bin/gradtap" --version >/dev/null
 
 cmake -S "$consumer" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$work/prefix" >"$work/configure.log"
 cmake --build "$work/cmake-build" >"$work/build.log"
