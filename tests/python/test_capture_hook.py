@@ -1,7 +1,7 @@
 """The Python hook (capture/python/gradtap) with CPU PyTorch: recorded snapshots
 equal PyTorch's gradients bit for bit (float32, float16, bfloat16,
 non-contiguous), residuals, step selection, summaries against numpy, the DDP
-communication hook, and h5py reading a file left by a SIGKILLed capture
+communication hook on one and on two ranks, and h5py reading a file left by a SIGKILLed capture
 (with swmr=True before, plainly after `gradtap recover`).
 
 Run by ctest (tests/capture/CMakeLists.txt) with GRADTAP_LIBDIR, GRADTAP_CLI
@@ -127,15 +127,18 @@ def test_non_contiguous_every_and_step_list(tmp_path):
 
 
 def test_post_accumulate_hook_path(tmp_path):
-    """The PyTorch >= 2.1 path (hooks record during backward), driven by hand here."""
+    """The PyTorch >= 2.1 path (hooks record during backward): the real hooks
+    where PyTorch has them, driven by hand on older PyTorch."""
     model = torch.nn.Linear(5, 2)
     w = gradtap.watch(model, tmp_path / "hook.h5", every=1, rank=0, world_size=1)
+    real_hooks = w.uses_hooks
     w.uses_hooks = True
     produced = []
     for step in range(3):
         model(torch.full((2, 5), float(step + 1))).sum().backward()
-        for name, parameter in model.named_parameters():
-            w._make_hook(name)(parameter)  # what PyTorch would call after accumulation
+        if not real_hooks:
+            for name, parameter in model.named_parameters():
+                w._make_hook(name)(parameter)  # what PyTorch calls after accumulation
         produced.append({n: p.grad.clone() for n, p in model.named_parameters()})
         w.step()
         model.zero_grad()
@@ -144,6 +147,34 @@ def test_post_accumulate_hook_path(tmp_path):
         for step, gradients in enumerate(produced):
             for name, gradient in gradients.items():
                 assert np.array_equal(tensor_group(f, name)["grad"]["data"][step], gradient.reshape(-1).numpy())
+
+
+def test_hook_never_raises_into_backward(tmp_path):
+    """A second gradient in one step (two backward passes without
+    accumulate=True) warns once and keeps the first; an error warns too."""
+    model = torch.nn.Linear(3, 1)
+    # accumulate=True: no hooks registered, so this test drives them alone on any PyTorch
+    w = gradtap.watch(model, tmp_path / "twice.h5", every=1, rank=0, world_size=1, accumulate=True)
+    w.uses_hooks = True  # and w.step() records nothing itself
+    hook = w._make_hook("weight")
+    model(torch.ones(1, 3)).sum().backward()
+    first = model.weight.grad.clone()
+    hook(model.weight)
+    model(torch.ones(1, 3)).sum().backward()  # accumulates into .grad
+    with pytest.warns(RuntimeWarning, match="second gradient"):
+        hook(model.weight)
+    w.step()
+    model.zero_grad()
+    w.close()
+    with h5py.File(tmp_path / "twice.h5", "r") as f:
+        group = tensor_group(f, "weight")["grad"]
+        assert list(group["steps"][:]) == [0]
+        assert np.array_equal(group["data"][0], first.reshape(-1).numpy())
+    broken = gradtap.watch(model, tmp_path / "broken.h5", every=1, rank=0, world_size=1, accumulate=True)
+    model(torch.ones(1, 3)).sum().backward()
+    with pytest.warns(RuntimeWarning, match="training goes on"):
+        broken._make_hook("bias")(model.weight)  # 3 values where 'bias' was registered with 1: refused
+    broken.close()
 
 
 def test_summaries_match_numpy(tmp_path):
@@ -205,6 +236,54 @@ def test_ddp_comm_hook_records_buckets(tmp_path):
                     assert np.array_equal(data[offset:offset + numel], produced[step][name].reshape(-1).numpy())
                     covered += 1
         assert covered >= 3 * 4 - 4  # every parameter of every step after DDP's bucket rebuild
+
+
+def _ddp_rank(rank, world_size, directory):
+    """One rank of test_ddp_two_ranks: the same model, its own data."""
+    import torch.distributed as dist
+    dist.init_process_group("gloo", init_method="file://%s" % os.path.join(directory, "store"), rank=rank,
+                            world_size=world_size)
+    try:
+        torch.manual_seed(SEED)
+        model = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+        ddp = torch.nn.parallel.DistributedDataParallel(model)
+        w = gradtap.watch(model, os.path.join(directory, "run.h5"), every=1, rank=rank, world_size=world_size)
+        ddp.register_comm_hook(None, gradtap.ddp_comm_hook(w))
+        generator = torch.Generator().manual_seed(SEED + 1 + rank)
+        for _ in range(3):
+            ddp(torch.randn(4, 6, generator=generator)).sum().backward()
+            w.step()
+            ddp.zero_grad()
+        w.close()
+    finally:
+        dist.destroy_process_group()
+
+
+def test_ddp_two_ranks(tmp_path, monkeypatch):
+    """Two DDP ranks (gloo, forked): each writes its own file of one run; the
+    reduced buckets are the same on both ranks and are the mean of the two
+    ranks' local buckets, bit for bit; `gradtap info` reads the set as one run."""
+    monkeypatch.setenv("GRADTAP_RUN_ID", "ddp-two-ranks")
+    torch.multiprocessing.start_processes(_ddp_rank, args=(2, str(tmp_path)), nprocs=2, start_method="fork")
+    with h5py.File(tmp_path / "run.rank00000.h5", "r") as f0, h5py.File(tmp_path / "run.rank00001.h5", "r") as f1:
+        assert (f0.attrs["rank"], f1.attrs["rank"], f1.attrs["world_size"]) == (0, 1, 2)
+        buckets = [name for name in f0["tensors"] if name.startswith("ddp.bucket") and name.endswith(".reduced")]
+        assert buckets
+        rows = 0
+        for bucket in buckets:
+            reduced = [tensor_group(f, bucket)["grad"]["data"][:] for f in (f0, f1)]
+            local = [tensor_group(f, bucket.replace(".reduced", ".local"))["grad"]["data"][:] for f in (f0, f1)]
+            assert np.array_equal(reduced[0], reduced[1])
+            assert not np.array_equal(local[0], local[1])  # the ranks saw different data
+            mean = local[0] / np.float32(2) + local[1] / np.float32(2)  # what DDP's hook computes
+            assert np.array_equal(reduced[0], mean)
+            rows += reduced[0].shape[0]
+        assert rows >= 3
+    cli = os.environ.get("GRADTAP_CLI")
+    if cli:
+        listing = subprocess.run([cli, "info", str(tmp_path / "run.h5")], check=True, capture_output=True,
+                                 text=True).stdout
+        assert "run.rank00001.h5" in listing
 
 
 def crash_fill(seed, tensor, kind, step):

@@ -18,6 +18,7 @@ their copy completed.
 """
 import collections
 import ctypes
+import warnings
 
 import torch
 
@@ -193,6 +194,8 @@ class Watch(Capture):
         self._parameters = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
         self._residuals = {}
         self._hooks = []
+        self._hooked_step = {}   # name -> the step its hook last recorded
+        self._warned_twice = False
         for name, parameter in self._parameters:
             self.register(name, parameter)  # everything declared before the first record
         self.uses_hooks = hasattr(torch.Tensor, "register_post_accumulate_grad_hook") and not accumulate
@@ -201,9 +204,23 @@ class Watch(Capture):
                 self._hooks.append(parameter.register_post_accumulate_grad_hook(self._make_hook(name)))
 
     def _make_hook(self, name):
+        # Runs inside autograd: it must never raise into the user's backward.
         def hook(parameter):
-            if parameter.grad is not None:
-                self.record(name, parameter.grad, self.step_index)
+            if parameter.grad is None:
+                return
+            step = self.step_index
+            if self._hooked_step.get(name) == step:
+                if not self._warned_twice:
+                    self._warned_twice = True
+                    warnings.warn("gradtap: '%s' got a second gradient at step %d (several backward passes per "
+                                  "step?): only the first is recorded; pass accumulate=True to gradtap.watch() "
+                                  "to record the accumulated gradient at w.step()" % (name, step), RuntimeWarning)
+                return
+            self._hooked_step[name] = step
+            try:
+                self.record(name, parameter.grad, step)
+            except _native.GradtapError as error:
+                warnings.warn("gradtap: %s (training goes on)" % error, RuntimeWarning)
         return hook
 
     def watch_residuals(self, residuals):
