@@ -24,7 +24,10 @@
  *    orders non-negative IEEE floats like their values; -0 equals +0.
  *    NaN ranks above +Inf, like torch.topk, so a NaN in a gradient is always
  *    kept and never silently lost. Statistics skip non-finite values and
- *    count them.
+ *    count them. (The CPU library, gradtap/sparsify.h, refuses non-finite
+ *    input with GTAP_ENONFINITE instead: an analysis tool can stop with one
+ *    clear error, a kernel inside a training step cannot. On finite data the
+ *    two select the same sets: tests/cuda/test_cuda_parity.c.)
  *  - Exact top-k ties at the boundary are broken by the LOWER index
  *    (ALGORITHMS.md section 1), so the kept set is deterministic.
  *  - Kept coordinates come back as (index, value) pairs in two device arrays,
