@@ -22,6 +22,17 @@ static int check_failures = 0;
         }                                                                                                \
     } while (0)
 
+/* A CUDA runtime call that must succeed (include cuda_runtime_api.h first):
+ * on failure, one line naming the call and exit code 3. */
+#define CU(call)                                                                                         \
+    do {                                                                                                 \
+        cudaError_t e_ = (call);                                                                         \
+        if (e_ != cudaSuccess) {                                                                         \
+            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e_));       \
+            exit(3);                                                                                     \
+        }                                                                                                \
+    } while (0)
+
 /* |a - e| <= abs + rel*|e| (NaN equals NaN). */
 static inline int check_near(double a, double e, double abs_tol, double rel_tol) {
     if (isnan(a) && isnan(e)) return 1;

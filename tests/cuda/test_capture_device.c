@@ -84,15 +84,6 @@ static int test_convert(void)
     return check_failures ? 1 : 0;
 }
 
-#define CU(call)                                                                                         \
-    do {                                                                                                 \
-        cudaError_t e_ = (call);                                                                         \
-        if (e_ != cudaSuccess) {                                                                         \
-            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e_));       \
-            return 1;                                                                                    \
-        }                                                                                                \
-    } while (0)
-
 enum { STEPS = 6, TENSORS = 2 };
 
 static int test_gpu(const char *path)

@@ -137,18 +137,19 @@ void device_summary_free(gtap_capture *capture)
 }
 
 /* The histogram of gradtap/summary.h from the device's 256 exponent bins:
- * both bin by the float's exponent field, so the mapping is exact. Device
+ * both bin by the float's exponent field, so the mapping is exact: each
+ * device bin goes where gtap_summary_hist_bin() puts 2^(field - 127). Device
  * bin 0 holds zeros and subnormals (the summary's bin 0 holds subnormals,
  * not zeros); bin 255 holds Inf and NaN (not in the summary). */
 static void map_histogram(const gtap_cuda_stats *stats, uint64_t *hist)
 {
     memset(hist, 0, GTAP_SUMMARY_HIST_BINS * sizeof *hist);
     hist[0] = stats->log2_hist[0] - stats->n_zero;
-    for (int field = 1; field < 255; field++) {
-        int bin = field - 127 - GTAP_SUMMARY_HIST_MIN_EXPONENT + 1;
-        if (bin < 0) bin = 0;
-        if (bin > GTAP_SUMMARY_HIST_BINS - 1) bin = GTAP_SUMMARY_HIST_BINS - 1;
-        hist[bin] += stats->log2_hist[field];
+    for (uint32_t field = 1; field < 255; field++) {
+        uint32_t bits = field << 23;
+        float power_of_two;
+        memcpy(&power_of_two, &bits, sizeof power_of_two);
+        hist[gtap_summary_hist_bin(power_of_two)] += stats->log2_hist[field];
     }
 }
 

@@ -67,23 +67,11 @@ static int append_row(hid_t parent, const char *name, hid_t memory_type, hsize_t
 {
     hid_t set = H5Dopen2(parent, name, H5P_DEFAULT);
     if (set < 0) return gtap_h5_error(GTAP_EFORMAT, "missing dataset '%s'", name);
-    int rank = columns ? 2 : 1;
     hsize_t dims[2] = {0, 0};
     hid_t space = H5Dget_space(set);
-    int ok = space >= 0 && H5Sget_simple_extent_dims(space, dims, NULL) == rank;
+    int ok = space >= 0 && H5Sget_simple_extent_dims(space, dims, NULL) == (columns ? 2 : 1);
     if (space >= 0) H5Sclose(space);
-    hsize_t new_dims[2] = {dims[0] + 1, columns}, start[2] = {dims[0], 0}, count[2] = {1, columns};
-    hid_t file_space = H5I_INVALID_HID, memory_space = H5I_INVALID_HID;
-    if (ok) ok = H5Dset_extent(set, new_dims) >= 0;
-    if (ok) {
-        file_space = H5Dget_space(set);
-        memory_space = H5Screate_simple(rank, count, NULL);
-        ok = file_space >= 0 && memory_space >= 0 &&
-             H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
-             H5Dwrite(set, memory_type, memory_space, file_space, H5P_DEFAULT, row) >= 0;
-    }
-    if (memory_space >= 0) H5Sclose(memory_space);
-    if (file_space >= 0) H5Sclose(file_space);
+    if (ok) ok = gtap_h5_write_rows(set, dims[0], 1, columns, memory_type, row) == 0;
     H5Dclose(set);
     if (!ok) return gtap_h5_error(GTAP_EIO, "cannot append to dataset '%s'", name);
     return GTAP_OK;

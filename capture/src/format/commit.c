@@ -86,16 +86,8 @@ int64_t gtap_commit_logs_last(const commit_logs *logs, size_t index)
 /* Write `count` values at the log's committed end. */
 static int write_rows(commit_log *log, const int64_t *values, size_t count)
 {
-    hsize_t dims[1] = {log->rows + count}, start[1] = {log->rows}, rows[1] = {count};
-    if (H5Dset_extent(log->dataset, dims) < 0) return gtap_h5_error(GTAP_EIO, "cannot extend a commit log");
-    hid_t file_space = H5Dget_space(log->dataset);
-    hid_t memory_space = H5Screate_simple(1, rows, NULL);
-    int ok = file_space >= 0 && memory_space >= 0 &&
-             H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, rows, NULL) >= 0 &&
-             H5Dwrite(log->dataset, H5T_NATIVE_INT64, memory_space, file_space, H5P_DEFAULT, values) >= 0;
-    if (memory_space >= 0) H5Sclose(memory_space);
-    if (file_space >= 0) H5Sclose(file_space);
-    if (!ok) return gtap_h5_error(GTAP_EIO, "cannot write a commit log");
+    if (gtap_h5_write_rows(log->dataset, log->rows, count, 0, H5T_NATIVE_INT64, values) < 0)
+        return gtap_h5_error(GTAP_EIO, "cannot write a commit log");
     log->rows += count;
     return GTAP_OK;
 }

@@ -178,3 +178,19 @@ size_t gtap_h5_escape_name(const char *name, char *out, size_t capacity)
     if (length < capacity) out[length] = '\0';
     return length;
 }
+
+int gtap_h5_write_rows(hid_t dataset, hsize_t first_row, hsize_t rows, hsize_t columns, hid_t memory_type,
+                       const void *data)
+{
+    int rank = columns ? 2 : 1;
+    hsize_t dims[2] = {first_row + rows, columns}, start[2] = {first_row, 0}, count[2] = {rows, columns};
+    if (H5Dset_extent(dataset, dims) < 0) return -1;
+    hid_t file_space = H5Dget_space(dataset);
+    hid_t memory_space = H5Screate_simple(rank, count, NULL);
+    int ok = file_space >= 0 && memory_space >= 0 &&
+             H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
+             H5Dwrite(dataset, memory_type, memory_space, file_space, H5P_DEFAULT, data) >= 0;
+    if (memory_space >= 0) H5Sclose(memory_space);
+    if (file_space >= 0) H5Sclose(file_space);
+    return ok ? 0 : -1;
+}

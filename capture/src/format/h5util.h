@@ -27,6 +27,12 @@ int gtap_h5_read_string_attr(hid_t object, const char *name, char *value, size_t
 int gtap_h5_write_int_attr(hid_t object, const char *name, int64_t value);
 int gtap_h5_read_int_attr(hid_t object, const char *name, int64_t *value);
 
+/* Rows of an extendable 1-D (columns = 0) or 2-D dataset: set its extent
+ * to first_row + rows rows and write `rows` rows of `columns` values there
+ * from `data` (memory_type). Returns 0, or -1 with HDF5's error stack set. */
+int gtap_h5_write_rows(hid_t dataset, hsize_t first_row, hsize_t rows, hsize_t columns, hid_t memory_type,
+                       const void *data);
+
 /* The file datatype a dtype is stored as (caller closes), and back from a
  * stored dtype name. float32: IEEE F32LE; float16: IEEE binary16 layout;
  * bfloat16: a 16-bit HDF5 float with 8 exponent and 7 mantissa bits. */

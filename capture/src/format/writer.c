@@ -445,21 +445,6 @@ int gtap_writer_prepare(gtap_writer *writer, const char *name, gtap_kind kind)
     return ensure_kind(writer, tensor, kind, &sets);
 }
 
-static int extend_and_write(hid_t dataset, int rank, const hsize_t *new_dims, const hsize_t *start,
-                            const hsize_t *count, hid_t memory_type, const void *data)
-{
-    if (H5Dset_extent(dataset, new_dims) < 0) return -1;
-    hid_t file_space = H5Dget_space(dataset);
-    hid_t memory_space = H5Screate_simple(rank, count, NULL);
-    herr_t rc = -1;
-    if (file_space >= 0 && memory_space >= 0 &&
-        H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL) >= 0)
-        rc = H5Dwrite(dataset, memory_type, memory_space, file_space, H5P_DEFAULT, data);
-    if (memory_space >= 0) H5Sclose(memory_space);
-    if (file_space >= 0) H5Sclose(file_space);
-    return rc < 0 ? -1 : 0;
-}
-
 int gtap_writer_write(gtap_writer *writer, const char *name, gtap_kind kind, int64_t step, const void *data)
 {
     writer_tensor *tensor;
@@ -479,9 +464,8 @@ int gtap_writer_write(gtap_writer *writer, const char *name, gtap_kind kind, int
                               " (steps must increase)", name, gtap_kind_name(kind), step, last_step);
     hsize_t row = sets->count;
     if (tensor->numel > 0) {
-        hsize_t dims[2] = {row + 1, tensor->numel}, start[2] = {row, 0}, count[2] = {1, tensor->numel};
         hid_t memory_type = gtap_h5_file_type(tensor->dtype); /* little-endian host: stored bits as they are */
-        int failed = memory_type < 0 || extend_and_write(sets->data, 2, dims, start, count, memory_type, data) < 0;
+        int failed = memory_type < 0 || gtap_h5_write_rows(sets->data, row, 1, tensor->numel, memory_type, data) < 0;
         if (memory_type >= 0) H5Tclose(memory_type);
         if (failed)
             return gtap_h5_error(GTAP_EIO, "%s: cannot write '%s' (%s) step %" PRId64, writer->path, name,
