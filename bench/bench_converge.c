@@ -50,7 +50,7 @@ int main(int argc, char **argv)
     o.early_points = 0;
     o.schedule.lambda = gtap_model_lambda(model);
     uint64_t k = 0;
-    gtap_sparsify_k_from_density(o.density, d, &k);
+    gtap_k_from_density(o.density, d, &k);
     o.schedule.shift = (double)d / (double)k;
     gtap_train_result r;
     t0 = bench_now();

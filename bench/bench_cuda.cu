@@ -19,6 +19,8 @@
 #include <cuda_runtime.h>
 
 #include "gradtap/cuda.h"
+#include "gradtap/density.h"
+#include "gradtap/random.h"
 #include "ref/ref.h"
 
 #define CU(call) do { cudaError_t e_ = (call); if (e_ != cudaSuccess) { \
@@ -28,10 +30,7 @@
 
 static __global__ void fill_normal(float *u, uint64_t d, uint64_t seed) {
     for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; i < d; i += (uint64_t)gridDim.x * blockDim.x) {
-        uint64_t z = seed + i * 0x9E3779B97F4A7C15ull;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        z ^= z >> 31;
+        const uint64_t z = gtap_srng_mix(seed + i * GTAP_SPLITMIX64_GOLDEN);
         const double a = ((z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
         const double b = ((uint32_t)z + 0.5) * (1.0 / 4294967296.0);
         u[i] = (float)(sqrt(-2.0 * log(a)) * cospi(2.0 * b));
@@ -102,7 +101,7 @@ int main(int argc, char **argv) {
         CU(cudaMemset(r, 0, bytes));
         for (double rho : {0.001, 0.01}) {
             uint64_t k;
-            GT(gtap_cuda_k_from_density(d, rho, &k));
+            GT(gtap_k_from_density(rho, d, &k));
             const uint64_t cap = 2 * k + 1024;
             uint32_t *oi;
             float *ov;

@@ -158,7 +158,7 @@ int main(int argc, char **argv)
         }
         for (int ri = 0; ri < n_rhos; ri++) {
             uint64_t k = 0;
-            if (gtap_sparsify_k_from_density(rhos[ri], d, &k) < 0) return 2;
+            if (gtap_k_from_density(rhos[ri], d, &k) < 0) return 2;
             for (int s = 0; s < SELECTOR_COUNT; s++) {
                 gtap_sparsify_options opt;
                 gtap_sparsify_options_init(&opt, selectors[s].kind);

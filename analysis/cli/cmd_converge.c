@@ -329,7 +329,7 @@ static int build_base(const cli_options *c, converge_run *run, const gtap_model 
     o->early_points = 5;
     o->fault = (gtap_train_fault)c->fault;
     uint64_t k = c->k;
-    if (k == 0 && gtap_sparsify_k_from_density(o->density, d, &k) < 0) return gtap_cli_fail(GTAP_EINVAL);
+    if (k == 0 && gtap_k_from_density(o->density, d, &k) < 0) return gtap_cli_fail(GTAP_EINVAL);
     if (k > d) return gtap_cli_error(GTAP_EXIT_USAGE, "--k %llu exceeds d=%llu", (unsigned long long)k, (unsigned long long)d);
     gtap_schedule *s = &o->schedule;
     const char *schedule = c->schedule ? c->schedule : (mlp ? "step" : "stich");
@@ -368,7 +368,7 @@ static int run_method(converge_run *run, converge_method *m, gtap_model *model, 
     o.capture_path = NULL;
     if (m->theory_schedule) {
         uint64_t k = run->base.k;
-        if (k == 0) gtap_sparsify_k_from_density(o.density, gtap_model_dim(model), &k);
+        if (k == 0) gtap_k_from_density(o.density, gtap_model_dim(model), &k);
         o.schedule.gamma = GTAP_THEORY_GAMMA;
         o.schedule.shift = gtap_theory_shift(gtap_model_dim(model), k);
     }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "demo.h"
+#include "gradtap/random.h"
 #include "gradtap/sparsify.h"
 #include "output.h"
 
@@ -22,21 +23,12 @@ static const gtap_column speed_columns[] = {
     {"repeats", GTAP_CELL_INT, 0},
 };
 
-/* splitmix64: a seeded stream for the test vector. */
-static uint64_t next_u64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* Laplace(0, 1) values by inversion: gradients look like this (fit figure). */
 static void fill_laplace(float *u, uint64_t d, uint64_t seed)
 {
     uint64_t state = seed;
     for (uint64_t i = 0; i < d; i++) {
-        double p = ((double)(next_u64(&state) >> 11) + 0.5) * 0x1.0p-53 - 0.5;
+        double p = ((double)(gtap_splitmix64_next(&state) >> 11) + 0.5) * 0x1.0p-53 - 0.5;
         u[i] = (float)(p < 0 ? log1p(2.0 * p) : -log1p(-2.0 * p));
     }
 }
@@ -126,7 +118,7 @@ int demo_speed_write(const char *path, int max_log2_d, uint64_t seed)
         double floor_seconds = read_floor(u, d);
         for (size_t r = 0; r < sizeof densities / sizeof densities[0] && rc == GTAP_OK; r++) {
             uint64_t k = 0;
-            if ((rc = gtap_sparsify_k_from_density(densities[r], d, &k)) < 0) break;
+            if ((rc = gtap_k_from_density(densities[r], d, &k)) < 0) break;
             for (size_t s = 0; s < SELECTOR_COUNT; s++) {
                 double seconds = NAN;
                 int repeats = 0;

@@ -26,7 +26,7 @@
 #include <cub/block/block_scan.cuh>
 
 #include "common.cuh"
-#include "shared/philox.h"
+#include "gradtap/philox.h"
 
 #define GTAP_SEL_DIGIT 11
 #define GTAP_SEL_BINS 2048

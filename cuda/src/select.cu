@@ -85,16 +85,6 @@ extern "C" void gtap_cuda_select_params_init(gtap_cuda_select_params *p, gtap_cu
     p->seed = 0;
 }
 
-extern "C" int gtap_cuda_k_from_density(uint64_t d, double rho, uint64_t *k) {
-    if (k == NULL || d == 0 || !(rho > 0.0 && rho <= 1.0))
-        return gtap_set_error(GTAP_EINVAL, "k from density: need d >= 1 and rho in (0, 1], got d=%llu rho=%g",
-                              (unsigned long long)d, rho);
-    double f = floor(rho * (double)d);
-    uint64_t kk = f < 1.0 ? 1 : (f >= (double)d ? d : (uint64_t)f);
-    *k = kk;
-    return GTAP_OK;
-}
-
 static int gtap_check_params(const gtap_cuda_select_params *p, uint64_t d) {
     if (p == NULL) return gtap_set_error(GTAP_EINVAL, "cuda select: NULL parameters");
     if (d == 0) return gtap_set_error(GTAP_EINVAL, "cuda select: d = 0");

@@ -62,7 +62,7 @@ static int gtap_summary_ks(uint64_t d, const double *densities, int n, uint64_t 
     if (n > 0 && densities == NULL) return gtap_set_error(GTAP_EINVAL, "cuda summary: NULL densities");
     *k_max = 1;
     for (int j = 0; j < n; ++j) {
-        int rc = gtap_cuda_k_from_density(d, densities[j], &ks[j]);
+        int rc = gtap_k_from_density(densities[j], d, &ks[j]);
         if (rc < 0) return rc;
         if (ks[j] > *k_max) *k_max = ks[j];
     }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "gradtap/random.h"
 #include "gradtap/dtype.h"
 
 enum { CRASH_TENSORS = 3 };
@@ -24,10 +25,7 @@ static inline gtap_dtype crash_dtype(int tensor)
 
 static inline uint64_t crash_mix(uint64_t x)
 {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
+    return gtap_splitmix64_next(&x);
 }
 
 /* Fill `out` with the bits of (tensor, kind, step): any bit pattern but

@@ -1,5 +1,6 @@
 /* gtap_test.c - the runner, seeds, temporary files and helpers behind
  * gtap_test.h. */
+#include "gradtap/random.h"
 #include "gtap_test.h"
 
 #include <CUnit/Basic.h>
@@ -101,15 +102,12 @@ char *gtap_test_read_file(const char *path, size_t *length)
 
 uint64_t gtap_test_rand_u64(uint64_t *state)
 {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return gtap_splitmix64_next(state);
 }
 
 double gtap_test_rand_uniform(uint64_t *state)
 {
-    return ((double)(gtap_test_rand_u64(state) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+    return gtap_splitmix64_uniform(state);
 }
 
 double gtap_test_rand_normal(uint64_t *state)

@@ -158,7 +158,7 @@ static void run_small(gtap_dataset *data, gtap_model *model, int workers, uint64
     o.eval_points = 10;
     o.schedule.lambda = gtap_model_lambda(model);
     uint64_t d = gtap_model_dim(model), k = 0;
-    gtap_sparsify_k_from_density(o.density, d, &k);
+    gtap_k_from_density(o.density, d, &k);
     o.schedule.shift = (double)d / (double)k;
     if (theory) {
         o.schedule.gamma = GTAP_THEORY_GAMMA;

@@ -5,6 +5,7 @@
 #ifndef GRADTAP_CUDA_TEST_CHECK_H
 #define GRADTAP_CUDA_TEST_CHECK_H
 
+#include "gradtap/random.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,13 +49,8 @@ static inline uint64_t check_seed(uint64_t fallback) {
 }
 
 /* splitmix64 and simple distributions for test inputs. */
-static inline uint64_t check_next(uint64_t *s) {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-static inline double check_uniform(uint64_t *s) { return ((check_next(s) >> 11) + 0.5) * (1.0 / 9007199254740992.0); }
+static inline uint64_t check_next(uint64_t *s) { return gtap_splitmix64_next(s); }
+static inline double check_uniform(uint64_t *s) { return gtap_splitmix64_uniform(s); }
 static inline double check_normal(uint64_t *s) {
     return sqrt(-2.0 * log(check_uniform(s))) * cos(6.283185307179586 * check_uniform(s));
 }

@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "gradtap/cuda.h"
+#include "gradtap/density.h"
 #include "ref/ref.h"
 
 
@@ -70,7 +71,7 @@ static void test_selectors(const float *hu, const float *du, uint64_t d, const c
     uint32_t *want = malloc(d * sizeof *want);
     for (int ri = 0; ri < 2; ++ri) {
         uint64_t k = 0;
-        gtap_cuda_k_from_density(d, rhos[ri], &k);
+        gtap_k_from_density(rhos[ri], d, &k);
         gtap_cuda_select_params p;
         gtap_cuda_result res;
         uint32_t *got;

@@ -9,7 +9,7 @@
 #include "check.h"
 #include "gradtap/tail.h"
 #include "ref/ref.h"
-#include "shared/philox.h"
+#include "gradtap/philox.h"
 
 static void test_philox(void) {
     /* Random123 kat_vectors: philox4x32 10, counter 0, key 0 */

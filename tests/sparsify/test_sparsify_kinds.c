@@ -211,7 +211,7 @@ static void test_threshold_kinds_keep_top_sets(void)
                 gtap_sparsify_options opt;
                 gtap_sparsify_options_init(&opt, kinds[ki]);
                 uint64_t k = 0;
-                gtap_sparsify_k_from_density(rhos[ri], D, &k);
+                gtap_k_from_density(rhos[ri], D, &k);
                 sp_output out = sp_run_once(&opt, u, D, k, ri);
                 GT_ASSERT_OK(out.rc);
                 GT_ASSERT(sp_output_well_formed(u, D, &out, 1));
@@ -237,7 +237,7 @@ static void test_gaussiank_ref_oscillates(void)
     enum { D = 1 << 20 };
     float *u = malloc(D * sizeof *u);
     uint64_t k = 0;
-    gtap_sparsify_k_from_density(0.01, D, &k);
+    gtap_k_from_density(0.01, D, &k);
     gtap_sparsify_options ref, ours;
     gtap_sparsify_options_init(&ref, GTAP_SPARSIFY_GAUSSIANK_REF);
     gtap_sparsify_options_init(&ours, GTAP_SPARSIFY_GAUSSIANK);
@@ -295,7 +295,7 @@ static void test_dgck_large_density(void)
         gtap_sparsify_options_init(&opt, GTAP_SPARSIFY_DGCK);
         opt.quality = 1;
         uint64_t k = 0;
-        gtap_sparsify_k_from_density(rhos[ri], D, &k);
+        gtap_k_from_density(rhos[ri], D, &k);
         sp_output out = sp_run_once(&opt, u, D, k, 5);
         GT_ASSERT_OK(out.rc);
         GT_ASSERT(out.res.count >= 0.8 * k && out.res.count <= 1.3 * k);

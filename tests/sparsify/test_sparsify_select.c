@@ -28,7 +28,7 @@ static void check_exact_kind(gtap_sparsifier_kind kind, gtap_count_mode mode, co
             sp_fill(u, d, all_dists[dist], &state);
             for (size_t ri = 0; ri < sizeof rhos / sizeof rhos[0]; ri++) {
                 uint64_t k = 0;
-                GT_ASSERT_OK(gtap_sparsify_k_from_density(rhos[ri], d, &k));
+                GT_ASSERT_OK(gtap_k_from_density(rhos[ri], d, &k));
                 sp_brute_topk(u, d, k, expected);
                 sp_output out = sp_run_once(&opt, u, d, k, 3);
                 cases++;
@@ -172,16 +172,16 @@ static void test_bad_arguments(void)
     GT_ASSERT_STATUS(gtap_sparsifier_create(&opt, 8, &sp), GTAP_EINVAL);
     gtap_sparsifier_free(NULL);
     uint64_t k = 0;
-    GT_ASSERT_OK(gtap_sparsify_k_from_density(0.001, 999, &k));
+    GT_ASSERT_OK(gtap_k_from_density(0.001, 999, &k));
     GT_ASSERT_U64_EQ(k, 1);
-    GT_ASSERT_OK(gtap_sparsify_k_from_density(0.01, 1000, &k));
+    GT_ASSERT_OK(gtap_k_from_density(0.01, 1000, &k));
     GT_ASSERT_U64_EQ(k, 10);
-    GT_ASSERT_OK(gtap_sparsify_k_from_density(1.0, 1000, &k));
+    GT_ASSERT_OK(gtap_k_from_density(1.0, 1000, &k));
     GT_ASSERT_U64_EQ(k, 1000);
-    GT_ASSERT_STATUS(gtap_sparsify_k_from_density(0.0, 1000, &k), GTAP_EINVAL);
-    GT_ASSERT_STATUS(gtap_sparsify_k_from_density(1.5, 1000, &k), GTAP_EINVAL);
-    GT_ASSERT_STATUS(gtap_sparsify_k_from_density(NAN, 1000, &k), GTAP_EINVAL);
-    GT_ASSERT_STATUS(gtap_sparsify_k_from_density(0.5, 0, &k), GTAP_EINVAL);
+    GT_ASSERT_STATUS(gtap_k_from_density(0.0, 1000, &k), GTAP_EINVAL);
+    GT_ASSERT_STATUS(gtap_k_from_density(1.5, 1000, &k), GTAP_EINVAL);
+    GT_ASSERT_STATUS(gtap_k_from_density(NAN, 1000, &k), GTAP_EINVAL);
+    GT_ASSERT_STATUS(gtap_k_from_density(0.5, 0, &k), GTAP_EINVAL);
 }
 
 /* NaN/Inf: every kind refuses with GTAP_ENONFINITE and counts them. */

@@ -29,7 +29,7 @@
  * follows the same contracts and is tested against this one):
  *  - k: 1 <= k <= d for every kind except THRESHOLD, SIGN and NONE, which
  *    ignore it (k = 0 allowed there). k = 0 or k > d otherwise fails with
- *    GTAP_EINVAL. gtap_sparsify_k_from_density() turns a density into k.
+ *    GTAP_EINVAL. gtap_k_from_density() (gradtap/density.h) turns a density into k.
  *  - Ties: Top_k(u) keeps the k largest |u_i|; among equal |u_i| at the
  *    boundary the lower index wins (ALGORITHMS.md 1), so results are
  *    deterministic. Comparisons of |u_i| with a threshold t use ">= t",
@@ -58,6 +58,8 @@
 #include <stdint.h>
 
 #include "gradtap/status.h"
+#include "gradtap/density.h"
+#include "gradtap/random.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -97,11 +99,7 @@ const char *gtap_sparsifier_kind_name(gtap_sparsifier_kind kind);
  * texts). Static, never NULL. */
 const char *gtap_sparsifier_kind_list(void);
 
-/* gtap_sparsify_k_from_density() - k = max(1, floor(rho * d)) (ALGORITHMS.md
- * 1). @return GTAP_OK; GTAP_EINVAL when k is NULL, d = 0 or rho is not in
- * (0, 1] (NaN included). The product is formed in double precision; for
- * d > 2^53 the floor is that of the rounded product. */
-int gtap_sparsify_k_from_density(double rho, uint64_t d, uint64_t *k);
+/* k from a density: gtap_k_from_density() of gradtap/density.h. */
 
 /* ------------------------------------------------------------------------ */
 /* Options                                                                  */
@@ -316,28 +314,6 @@ int gtap_sparsify_evaluate(gtap_sparsifier *sp, const float *u, uint64_t d, uint
  * @return as gtap_sparsify(). */
 int gtap_topk_select(gtap_sparsifier *sp, const float *u, uint64_t d, uint64_t k, uint64_t *indices,
                      float *values, float *kth_abs);
-
-/* ------------------------------------------------------------------------ */
-/* The counter-based generator (reproducible on the GPU)                    */
-/* ------------------------------------------------------------------------ */
-
-/* gtap_srng_mix() - the splitmix64 finaliser:
- *   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9; z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
- *   return z ^ (z >> 31). */
-uint64_t gtap_srng_mix(uint64_t z);
-
-/* gtap_srng_u64() - draw number `counter` of stream `stream` under key `seed`:
- *   key = mix(seed ^ mix(stream + 0x9e3779b97f4a7c15))
- *   out = mix(key + (counter + 1) * 0x9e3779b97f4a7c15)       (mod 2^64)
- * Pure function: any thread or device computes any draw independently. */
-uint64_t gtap_srng_u64(uint64_t seed, uint64_t stream, uint64_t counter);
-
-/* gtap_srng_below() - a uniform integer in [0, n) (n >= 1) by Lemire's
- * multiply-shift with rejection: x = gtap_srng_u64(seed, stream, *counter),
- * *counter += 1; m = x * n (128-bit); if low64(m) < n, reject while
- * low64(m) < (2^64 - n) mod n drawing again; return high64(m). *counter is
- * advanced by the number of draws used (1 almost always). n = 0 returns 0. */
-uint64_t gtap_srng_below(uint64_t seed, uint64_t stream, uint64_t *counter, uint64_t n);
 
 #ifdef __cplusplus
 }

@@ -65,14 +65,3 @@ void gtap_sparsify_options_init(gtap_sparsify_options *opt, gtap_sparsifier_kind
     opt->max_retries = 10;
     opt->lambda = 0.0;
 }
-
-int gtap_sparsify_k_from_density(double rho, uint64_t d, uint64_t *k)
-{
-    if (k == NULL) return gtap_set_error(GTAP_EINVAL, "k from density: NULL k");
-    if (d == 0) return gtap_set_error(GTAP_EINVAL, "k from density: d = 0");
-    if (!(rho > 0.0 && rho <= 1.0)) return gtap_set_error(GTAP_EINVAL, "density %g is not in (0, 1]", rho);
-    double product = floor(rho * (double)d);
-    uint64_t result = product >= (double)d ? d : (uint64_t)product;
-    *k = result < 1 ? 1 : result;
-    return GTAP_OK;
-}

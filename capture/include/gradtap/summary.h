@@ -62,9 +62,8 @@ typedef struct gtap_summary {
     double ratios[GTAP_SUMMARY_MAX_DENSITIES];     /* r_k; NaN when ||u||^2 = 0 */
 } gtap_summary;
 
-/* gtap_summary_k() - k for density rho in (0, 1] and numel coordinates:
- * max(1, floor(rho * numel)), at most numel; 0 when numel is 0. */
-uint64_t gtap_summary_k(double density, uint64_t numel);
+/* k per density is gtap_k_from_density() (gradtap/density.h); 0 for an
+ * empty vector. */
 
 /* gtap_summary_hist_bin() - the histogram bin of a finite non-zero |u|
  * (as defined above); -1 for 0, NaN and Inf. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gradtap/density.h"
 #include "extras.h"
 
 int extras_locate_file(gtap_capture *capture)
@@ -95,8 +96,11 @@ static int create_summary(gtap_capture *capture, const capture_tensor *tensor, h
     hid_t group = H5Gcreate2(kind_group, EXTRAS_SUMMARY, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (group < 0) return gtap_h5_error(GTAP_EIO, "'%s': cannot create the summary group", tensor->name);
     int64_t k[GTAP_SUMMARY_MAX_DENSITIES];
-    for (size_t i = 0; i < capture->density_count; i++)
-        k[i] = (int64_t)gtap_summary_k(capture->densities[i], tensor->numel);
+    for (size_t i = 0; i < capture->density_count; i++) {
+        uint64_t k_of_density = 0; /* an empty tensor has no k */
+        if (tensor->numel > 0) (void)gtap_k_from_density(capture->densities[i], tensor->numel, &k_of_density);
+        k[i] = (int64_t)k_of_density;
+    }
     int rc = gtap_commit_log_create(group, GTAP_H5_STEPS, 1024);
     if (rc == GTAP_OK) rc = create_rows(group, EXTRAS_MOMENTS, H5T_IEEE_F64LE, GTAP_SUMMARY_MOMENT_COLUMNS, 256);
     if (rc == GTAP_OK) rc = create_rows(group, EXTRAS_COUNTS, H5T_STD_I64LE, GTAP_SUMMARY_COUNT_COLUMNS, 256);

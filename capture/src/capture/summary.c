@@ -6,16 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gradtap/density.h"
 #include "gradtap/summary.h"
 #include "gradtap/tail.h"
-
-uint64_t gtap_summary_k(double density, uint64_t numel)
-{
-    if (numel == 0) return 0;
-    double scaled = density * (double)numel; /* >= 0: truncation is floor */
-    uint64_t k = scaled >= (double)numel ? numel : (uint64_t)scaled;
-    return k < 1 ? 1 : k;
-}
 
 int gtap_summary_hist_bin(float value)
 {
@@ -56,7 +49,9 @@ int gtap_summary_compute(gtap_dtype dtype, const void *data, uint64_t numel, con
         if (!(densities[i] > 0.0 && densities[i] <= 1.0))
             return gtap_set_error(GTAP_EINVAL, "gtap_summary_compute: density %g is not in (0, 1]", densities[i]);
         summary->densities[i] = densities[i];
-        ks[i] = summary->k[i] = gtap_summary_k(densities[i], numel);
+        ks[i] = 0; /* an empty vector has no k */
+        if (numel > 0) (void)gtap_k_from_density(densities[i], numel, &ks[i]);
+        summary->k[i] = ks[i];
     }
     summary->density_count = density_count;
 

@@ -44,6 +44,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include "gradtap/density.h"
 #include "gradtap/status.h"
 
 #ifdef __cplusplus
@@ -88,9 +89,7 @@ typedef struct gtap_cuda_select_params {
  * threshold = 0, rho_s = 0.01, m0 = 1000, seed = 0. NULL p is ignored. */
 void gtap_cuda_select_params_init(gtap_cuda_select_params *p, gtap_cuda_selector selector, uint64_t k);
 
-/* gtap_cuda_k_from_density() - k = max(1, floor(rho*d)) (ALGORITHMS.md s.1).
- * @return GTAP_OK; GTAP_EINVAL for NULL k, d = 0, or rho not in (0, 1]. */
-int gtap_cuda_k_from_density(uint64_t d, double rho, uint64_t *k);
+/* k from a density: gtap_k_from_density() of gradtap/density.h (included). */
 
 /* What a selection reports, written to DEVICE memory by the call. */
 typedef struct gtap_cuda_result {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "ref/ref.h"
-#include "shared/philox.h"
+#include "gradtap/philox.h"
 
 static void count_round(const float *u, uint64_t d, gtap_search_state *s) {
     for (int j = 0; j < GTAP_SEARCH_NT; ++j) s->cnt[j] = gtap_ref_select_ge(u, d, s->th[j], NULL);

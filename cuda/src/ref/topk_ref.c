@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "ref/ref.h"
-#include "shared/philox.h"
+#include "gradtap/philox.h"
 
 void gtap_ref_keys(gtap_ref_key_kind kind, const float *u, uint64_t d, uint64_t seed, uint64_t *keys) {
     for (uint64_t i = 0; i < d; ++i) {

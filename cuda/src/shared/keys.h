@@ -15,11 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__CUDACC__)
-#define GTAP_HD __host__ __device__ __forceinline__
-#else
-#define GTAP_HD static inline
-#endif
+#include "gradtap/export.h" /* GTAP_HD */
 
 /* 31-bit magnitude key of a float. */
 GTAP_HD uint32_t gtap_mag_key(float v) {

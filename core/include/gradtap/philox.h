@@ -1,19 +1,20 @@
 /*
- * philox.h - Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy
+ * gradtap/philox.h - Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy
  * as 1, 2, 3", SC 2011), the counter-based generator behind cuRAND's
- * PHILOX4_32_10, written once for the kernels and the C references so that
- * a device run and its reference draw bit-identical numbers from one seed.
+ * PHILOX4_32_10, written once for the CUDA kernels and their C references
+ * so that a device run and its reference draw bit-identical numbers from
+ * one seed. Part of gradtap_core; inline, host and device.
  *
  * Streams used by gradtap_cuda (third counter word): 0 = random-k keys,
  * 1 = DGC-k sample indices. Counter words 0,1 hold the 64-bit block number;
  * block b yields the 4 draws numbered 4b..4b+3.
  */
-#ifndef GRADTAP_CUDA_PHILOX_H
-#define GRADTAP_CUDA_PHILOX_H
+#ifndef GRADTAP_PHILOX_H
+#define GRADTAP_PHILOX_H
 
 #include <stdint.h>
 
-#include "keys.h"
+#include "gradtap/export.h"
 
 #define GTAP_PHILOX_STREAM_RANDK 0u
 #define GTAP_PHILOX_STREAM_DGC 1u
@@ -67,4 +68,4 @@ GTAP_HD uint32_t gtap_draw_index(uint32_t draw, uint64_t d) {
     return (uint32_t)(((uint64_t)draw * d) >> 32);
 }
 
-#endif /* GRADTAP_CUDA_PHILOX_H */
+#endif /* GRADTAP_PHILOX_H */

@@ -3,6 +3,7 @@
 #ifndef GRADTAP_TRAIN_DATASET_INTERNAL_H
 #define GRADTAP_TRAIN_DATASET_INTERNAL_H
 
+#include "gradtap/random.h" /* the trainer draws from splitmix64 streams */
 #include "gradtap/train_data.h"
 
 struct gtap_dataset {
@@ -25,21 +26,6 @@ static inline int gtap_mul_overflow_u64(uint64_t a, uint64_t b, uint64_t *produc
     if (a != 0 && b > UINT64_MAX / a) return 1;
     *product = a * b;
     return 0;
-}
-
-/* splitmix64: the trainer's small, portable random generator. */
-static inline uint64_t gtap_splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in (0, 1) from 53 random bits. */
-static inline double gtap_uniform01(uint64_t *state)
-{
-    return ((double)(gtap_splitmix64(state) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
 }
 
 #endif

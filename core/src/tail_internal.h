@@ -1,5 +1,5 @@
 /* tail_internal.h - what the files of the tail-energy kernel share inside
- * gradtap_base (private; the public contract is gradtap/tail.h). */
+ * gradtap_core (private; the public contract is gradtap/tail.h). */
 #ifndef GRADTAP_TAIL_INTERNAL_H
 #define GRADTAP_TAIL_INTERNAL_H
 

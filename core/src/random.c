@@ -1,23 +1,16 @@
 /*
- * sparsify/rng.c - the counter-based generator of gradtap/sparsify.h
- * (splitmix64 finaliser keyed by seed and stream; Lemire's bounded draw), a
- * pure function of (seed, stream, counter) so the GPU can reproduce it.
+ * random.c - the counter-based generator of gradtap/random.h (splitmix64
+ * finaliser keyed by seed and stream; Lemire's bounded draw), a pure
+ * function of (seed, stream, counter) so the GPU can reproduce it.
  */
-#include "gradtap/sparsify.h"
+#include <stddef.h>
 
-#define SRNG_GOLDEN 0x9e3779b97f4a7c15ull
-
-uint64_t gtap_srng_mix(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
+#include "gradtap/random.h"
 
 uint64_t gtap_srng_u64(uint64_t seed, uint64_t stream, uint64_t counter)
 {
-    uint64_t key = gtap_srng_mix(seed ^ gtap_srng_mix(stream + SRNG_GOLDEN));
-    return gtap_srng_mix(key + (counter + 1) * SRNG_GOLDEN);
+    uint64_t key = gtap_srng_mix(seed ^ gtap_srng_mix(stream + GTAP_SPLITMIX64_GOLDEN));
+    return gtap_srng_mix(key + (counter + 1) * GTAP_SPLITMIX64_GOLDEN);
 }
 
 uint64_t gtap_srng_below(uint64_t seed, uint64_t stream, uint64_t *counter, uint64_t n)

@@ -13,16 +13,16 @@ static const double two_pi = 6.283185307179586476925286766559;
 static uint64_t row_stream(uint64_t seed, uint64_t stream, uint64_t row)
 {
     uint64_t state = seed ^ (0x6a09e667f3bcc909ull * (stream + 1));
-    uint64_t mixed = gtap_splitmix64(&state) ^ (row * 0xd1b54a32d192ed03ull);
-    return gtap_splitmix64(&mixed);
+    uint64_t mixed = gtap_splitmix64_next(&state) ^ (row * 0xd1b54a32d192ed03ull);
+    return gtap_splitmix64_next(&mixed);
 }
 
 /* Fill `out` with `count` N(0, scale^2) values (Box-Muller). */
 static void fill_normal(uint64_t *state, float *out, uint64_t count, double scale)
 {
     for (uint64_t i = 0; i < count; i += 2) {
-        double radius = sqrt(-2.0 * log(gtap_uniform01(state))) * scale;
-        double angle = two_pi * gtap_uniform01(state);
+        double radius = sqrt(-2.0 * log(gtap_splitmix64_uniform(state))) * scale;
+        double angle = two_pi * gtap_splitmix64_uniform(state);
         out[i] = (float)(radius * cos(angle));
         if (i + 1 < count) out[i + 1] = (float)(radius * sin(angle));
     }
@@ -54,7 +54,7 @@ int gtap_dataset_synthetic_logreg(uint64_t n, uint64_t d, double signal, uint64_
         double margin = 0.0;
         for (uint64_t j = 0; j < d; j++) margin += (double)row[j] * truth[j];
         double probability = 1.0 / (1.0 + exp(-margin));
-        data->labels[i] = gtap_uniform01(&state) < probability ? 1 : -1;
+        data->labels[i] = gtap_splitmix64_uniform(&state) < probability ? 1 : -1;
     }
     free(truth);
     *out = data;
@@ -71,8 +71,8 @@ static void make_templates(uint64_t seed, float *templates)
         float *image = templates + c * IMAGE_PIXELS;
         for (int p = 0; p < IMAGE_PIXELS; p++) image[p] = 0.0f;
         for (int b = 0; b < BLOBS_PER_CLASS; b++) {
-            double cx = 5.0 + 18.0 * gtap_uniform01(&state), cy = 5.0 + 18.0 * gtap_uniform01(&state);
-            double width = 2.0 + 3.0 * gtap_uniform01(&state);
+            double cx = 5.0 + 18.0 * gtap_splitmix64_uniform(&state), cy = 5.0 + 18.0 * gtap_splitmix64_uniform(&state);
+            double width = 2.0 + 3.0 * gtap_splitmix64_uniform(&state);
             for (int y = 0; y < IMAGE_SIDE; y++)
                 for (int x = 0; x < IMAGE_SIDE; x++) {
                     double r2 = ((x - cx) * (x - cx) + (y - cy) * (y - cy)) / (width * width);
@@ -96,8 +96,8 @@ int gtap_dataset_synthetic_images(uint64_t n, uint64_t seed, uint64_t sample_see
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < (int64_t)n; i++) {
         uint64_t state = row_stream(sample_seed, 3, (uint64_t)i);
-        int label = (int)(gtap_splitmix64(&state) % IMAGE_CLASSES);
-        double intensity = 0.15 + 0.25 * gtap_uniform01(&state);
+        int label = (int)(gtap_splitmix64_next(&state) % IMAGE_CLASSES);
+        double intensity = 0.15 + 0.25 * gtap_splitmix64_uniform(&state);
         float *row = data->values + (uint64_t)i * IMAGE_PIXELS;
         fill_normal(&state, row, IMAGE_PIXELS, 0.5);
         for (int p = 0; p < IMAGE_PIXELS; p++) {

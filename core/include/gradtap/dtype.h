@@ -5,7 +5,7 @@
  * float16 is IEEE 754 binary16; bfloat16 is the upper 16 bits of a binary32
  * (8 exponent bits, 7 mantissa bits). Both widen to float32 exactly. The
  * narrowing conversions round to nearest even and keep NaN a NaN.
- * Part of gradtap_base (no dependencies).
+ * Part of gradtap_core (no dependencies).
  */
 #ifndef GRADTAP_DTYPE_H
 #define GRADTAP_DTYPE_H

@@ -93,7 +93,7 @@ static int make_segments(const gtap_train_options *o, const gtap_model *model, g
     if (!o->per_layer) {
         uint64_t k = o->k;
         if (k == 0) {
-            int rc = gtap_sparsify_k_from_density(o->density, d, &k);
+            int rc = gtap_k_from_density(o->density, d, &k);
             if (rc < 0) return rc;
         }
         if (k > d) return gtap_set_error(GTAP_EINVAL, "k=%llu > d=%llu", (unsigned long long)k, (unsigned long long)d);
@@ -107,7 +107,7 @@ static int make_segments(const gtap_train_options *o, const gtap_model *model, g
     *count = gtap_model_layer_count(model);
     for (size_t i = 0; i < *count; i++) {
         gtap_model_layer(model, i, NULL, &segments[i].offset, &segments[i].length);
-        int rc = gtap_sparsify_k_from_density(o->density, segments[i].length, &segments[i].k);
+        int rc = gtap_k_from_density(o->density, segments[i].length, &segments[i].k);
         if (rc < 0) return rc;
         *k_total += segments[i].k;
     }

@@ -65,7 +65,7 @@ void gtap_mlp_init_params(const gtap_model *model, uint64_t seed, float *x)
         float *bias = x + model->layer_offset[2 * l + 1];
         double bound = sqrt(6.0 / (double)model->widths[l]); /* He-uniform for ReLU */
         for (uint64_t j = 0; j < model->layer_size[2 * l]; j++)
-            weight[j] = (float)((2.0 * gtap_uniform01(&state) - 1.0) * bound);
+            weight[j] = (float)((2.0 * gtap_splitmix64_uniform(&state) - 1.0) * bound);
         memset(bias, 0, model->layer_size[2 * l + 1] * sizeof *bias);
     }
 }

@@ -43,7 +43,7 @@
  * with gtap_tail_merge(), plan the merged one, then for pass 2 prepare each
  * thread's object with gtap_tail_adopt_plan(), refine, merge again, finish.
  *
- * This header belongs to gradtap_base: plain C11 and libm, no other
+ * This header belongs to gradtap_core: plain C11 and libm, no other
  * dependency (capture's summaries and cuda's CPU references use it too).
  * Every function returns GTAP_OK or a negative gtap_status with a message in
  * gtap_last_error(); none exits or aborts. A gtap_tail must not be used by

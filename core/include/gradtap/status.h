@@ -9,7 +9,7 @@
  *     int rc = gtap_reader_open(path, &reader);
  *     if (rc < 0) fprintf(stderr, "gradtap: %s\n", gtap_last_error());
  *
- * This header belongs to gradtap_base, which has no dependencies; capture,
+ * This header belongs to gradtap_core, which has no dependencies; capture,
  * analysis and cuda all use it.
  */
 #ifndef GRADTAP_STATUS_H
