@@ -1,5 +1,5 @@
 /* gsl_quiet.c - switch GSL's abort-on-error handler off, once. */
-#include "gradtap/gsl_quiet.h"
+#include "gsl_quiet.h"
 
 #include <gsl/gsl_errno.h>
 #include <pthread.h>

@@ -5,6 +5,24 @@
  */
 #include "search.cuh"
 
+/* The dense pass of both kernels: every element of u in grid-stride order,
+ * four values per thread (vector loads), visit(ok, index, value, key) for
+ * each of the four lanes. Every thread of a warp makes every call, so the
+ * visitor may use warp collectives (gtap_warp_reserve). */
+template <typename Visit>
+static __device__ __forceinline__ void gtap_for_each_quad(const float *u, uint64_t d, Visit visit) {
+    const uint64_t stride = (uint64_t)gridDim.x * blockDim.x;
+    const uint64_t nq = (d + 3u) / 4u;
+    for (uint64_t base = (uint64_t)blockIdx.x * blockDim.x; base < nq; base += stride) {
+        const uint64_t q = base + threadIdx.x;
+        float v[4] = {0, 0, 0, 0};
+        bool ok[4] = {false, false, false, false};
+        if (q < nq) gtap_load4(u, d, q, v, ok);
+#pragma unroll
+        for (int e = 0; e < 4; ++e) visit(ok[e], (uint32_t)(q * 4u + (uint64_t)e), v[e], gtap_mag_key(v[e]));
+    }
+}
+
 __global__ void __launch_bounds__(GTAP_BLOCK)
 gtap_search_count_kernel(const float *u, uint64_t d, gtap_search_state *s, uint2 *list, unsigned long long cap) {
     __shared__ unsigned long long sh_cnt[GTAP_SEARCH_NT];
@@ -26,21 +44,12 @@ gtap_search_count_kernel(const float *u, uint64_t d, gtap_search_state *s, uint2
     };
     const uint64_t stride = (uint64_t)gridDim.x * blockDim.x;
     if (dense) {
-        const uint64_t nq = (d + 3u) / 4u;
-        for (uint64_t base = (uint64_t)blockIdx.x * blockDim.x; base < nq; base += stride) {
-            const uint64_t q = base + threadIdx.x;
-            float v[4] = {0, 0, 0, 0};
-            bool ok[4] = {false, false, false, false};
-            if (q < nq) gtap_load4(u, d, q, v, ok);
-#pragma unroll
-            for (int e = 0; e < 4; ++e) {
-                const uint32_t key = gtap_mag_key(v[e]);
-                const bool keep = ok[e] && key >= thk[0];
-                if (keep) count(key);
-                const unsigned long long slot = gtap_warp_reserve(&s->n_list, keep);
-                if (keep && slot < cap) list[slot] = make_uint2((uint32_t)(q * 4u + (uint64_t)e), key << 1);
-            }
-        }
+        gtap_for_each_quad(u, d, [&](bool ok, uint32_t idx, float, uint32_t key) {
+            const bool keep = ok && key >= thk[0];
+            if (keep) count(key);
+            const unsigned long long slot = gtap_warp_reserve(&s->n_list, keep);
+            if (keep && slot < cap) list[slot] = make_uint2(idx, key << 1);
+        });
     } else {
         for (uint64_t j = (uint64_t)blockIdx.x * blockDim.x + threadIdx.x; j < n_list; j += stride) {
             const uint32_t key = list[j].y >> 1;
@@ -91,18 +100,9 @@ gtap_search_emit_kernel(const float *u, uint64_t d, const gtap_search_state *s, 
     };
     const uint64_t stride = (uint64_t)gridDim.x * blockDim.x;
     if (!from_list) {
-        const uint64_t nq = (d + 3u) / 4u;
-        for (uint64_t base = (uint64_t)blockIdx.x * blockDim.x; base < nq; base += stride) {
-            const uint64_t q = base + threadIdx.x;
-            float v[4] = {0, 0, 0, 0};
-            bool ok[4] = {false, false, false, false};
-            if (q < nq) gtap_load4(u, d, q, v, ok);
-#pragma unroll
-            for (int e = 0; e < 4; ++e) {
-                const uint32_t key = gtap_mag_key(v[e]);
-                emit(ok[e] && key >= tk, (uint32_t)(q * 4u + (uint64_t)e), key, v[e], true);
-            }
-        }
+        gtap_for_each_quad(u, d, [&](bool ok, uint32_t idx, float v, uint32_t key) {
+            emit(ok && key >= tk, idx, key, v, true);
+        });
     } else {
         for (uint64_t base = (uint64_t)blockIdx.x * blockDim.x; base < n_list; base += stride) {
             const uint64_t j = base + threadIdx.x;

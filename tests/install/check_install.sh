@@ -16,6 +16,17 @@ env -u LD_LIBRARY_PATH "$work/moved/bin/gradtap" --version >/dev/null
 cmake -S "$consumer" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$work/prefix" >"$work/configure.log"
 cmake --build "$work/cmake-build" >"$work/build.log"
 "$work/cmake-build/consumer" "$work/from-cmake.h5"
+# a consumer of the capture library on a machine without CUDA or MPI (or
+# HDF5's and GSL's CMake files): find_package(gradtap) must not need them
+cmake -S "$consumer" -B "$work/cmake-bare" -DCMAKE_PREFIX_PATH="$work/prefix" \
+      -DCMAKE_DISABLE_FIND_PACKAGE_CUDAToolkit=ON -DCMAKE_DISABLE_FIND_PACKAGE_MPI=ON \
+      -DCMAKE_DISABLE_FIND_PACKAGE_HDF5=ON -DCMAKE_DISABLE_FIND_PACKAGE_GSL=ON >"$work/configure-bare.log"
+cmake --build "$work/cmake-bare" >"$work/build-bare.log"
+"$work/cmake-bare/consumer" "$work/from-cmake-bare.h5"
+# internal headers are not installed
+if [ -e "$work/prefix/include/gradtap/gsl_quiet.h" ]; then
+  echo "install_consumers: the internal header gsl_quiet.h is installed" >&2; exit 1
+fi
 
 libdir="$(ls -d "$work/prefix"/lib*/pkgconfig | head -1)"
 export PKG_CONFIG_PATH="$libdir"

@@ -6,7 +6,7 @@
 #include <math.h>
 
 #include "fit_internal.h"
-#include "gradtap/gsl_quiet.h"
+#include "gsl_quiet.h"
 
 const char *gtap_family_name(gtap_family family)
 {

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "fit_internal.h"
-#include "gradtap/gsl_quiet.h"
+#include "gsl_quiet.h"
 
 /* Search ranges (outside: the objective is +Inf). */
 #define NU_MIN 0.2

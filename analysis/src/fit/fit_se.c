@@ -5,7 +5,7 @@
 #include <math.h>
 
 #include "fit_internal.h"
-#include "gradtap/gsl_quiet.h"
+#include "gsl_quiet.h"
 
 static double negloglik(const gtap_fit *base, const double *theta, const float *x, uint64_t n)
 {

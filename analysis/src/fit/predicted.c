@@ -9,7 +9,7 @@
 #include <math.h>
 
 #include "fit_internal.h"
-#include "gradtap/gsl_quiet.h"
+#include "gsl_quiet.h"
 
 double gtap_ratio_gauss(double rho)
 {

@@ -95,6 +95,31 @@ static int parse_shape(const char *path, const char *value, gtap_npy_header *hea
     return GTAP_OK;
 }
 
+/* The fixed preamble: magic, version, and where the header dict lies. */
+static int read_preamble(const char *path, FILE *file, uint64_t size, uint64_t *header_start,
+                         uint64_t *header_length)
+{
+    unsigned char prefix[12];
+    size_t got = fread(prefix, 1, sizeof prefix, file);
+    if (got < 10 || memcmp(prefix, "\x93NUMPY", 6) != 0)
+        return gtap_set_error(GTAP_EFORMAT, "%s: not a .npy file (bad magic)", path);
+    int major = prefix[6];
+    if (major == 1) {
+        *header_length = prefix[8] | (uint64_t)prefix[9] << 8;
+        *header_start = 10;
+    } else if (major == 2 || major == 3) {
+        if (got < 12) return gtap_set_error(GTAP_EFORMAT, "%s: truncated .npy header", path);
+        *header_length = prefix[8] | (uint64_t)prefix[9] << 8 | (uint64_t)prefix[10] << 16 | (uint64_t)prefix[11] << 24;
+        *header_start = 12;
+    } else {
+        return gtap_set_error(GTAP_EFORMAT, "%s: unsupported .npy format version %d.%d", path, major, prefix[7]);
+    }
+    if (*header_length > (1u << 20) || *header_start + *header_length > size)
+        return gtap_set_error(GTAP_EFORMAT, "%s: .npy header length %llu is invalid or truncated", path,
+                              (unsigned long long)*header_length);
+    return GTAP_OK;
+}
+
 int gtap_npy_read_header(const char *path, gtap_npy_header *header)
 {
     if (path == NULL || header == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_npy_read_header: NULL argument");
@@ -103,34 +128,9 @@ int gtap_npy_read_header(const char *path, gtap_npy_header *header)
     uint64_t size = 0;
     int rc = open_file(path, &file, &size);
     if (rc < 0) return rc;
-    unsigned char prefix[12];
     char *dict = NULL;
-    size_t got = fread(prefix, 1, sizeof prefix, file);
-    if (got < 10 || memcmp(prefix, "\x93NUMPY", 6) != 0) {
-        rc = gtap_set_error(GTAP_EFORMAT, "%s: not a .npy file (bad magic)", path);
-        goto done;
-    }
-    int major = prefix[6];
-    uint64_t header_length, header_start;
-    if (major == 1) {
-        header_length = prefix[8] | (uint64_t)prefix[9] << 8;
-        header_start = 10;
-    } else if (major == 2 || major == 3) {
-        if (got < 12) {
-            rc = gtap_set_error(GTAP_EFORMAT, "%s: truncated .npy header", path);
-            goto done;
-        }
-        header_length = prefix[8] | (uint64_t)prefix[9] << 8 | (uint64_t)prefix[10] << 16 | (uint64_t)prefix[11] << 24;
-        header_start = 12;
-    } else {
-        rc = gtap_set_error(GTAP_EFORMAT, "%s: unsupported .npy format version %d.%d", path, major, prefix[7]);
-        goto done;
-    }
-    if (header_length > (1u << 20) || header_start + header_length > size) {
-        rc = gtap_set_error(GTAP_EFORMAT, "%s: .npy header length %llu is invalid or truncated", path,
-                            (unsigned long long)header_length);
-        goto done;
-    }
+    uint64_t header_length = 0, header_start = 0;
+    if ((rc = read_preamble(path, file, size, &header_start, &header_length)) < 0) goto done;
     dict = malloc(header_length + 1);
     if (dict == NULL) {
         rc = gtap_set_error(GTAP_ENOMEM, "%s: out of memory", path);

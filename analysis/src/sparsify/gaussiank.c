@@ -13,7 +13,7 @@
 #include <gsl/gsl_roots.h>
 #include <math.h>
 
-#include "gradtap/gsl_quiet.h"
+#include "gsl_quiet.h"
 #include "sparsify/internal.h"
 
 typedef struct normal_tail {

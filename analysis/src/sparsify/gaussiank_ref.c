@@ -9,7 +9,7 @@
 #include <gsl/gsl_cdf.h>
 #include <math.h>
 
-#include "gradtap/gsl_quiet.h"
+#include "gsl_quiet.h"
 #include "sparsify/internal.h"
 
 enum { REF_MAX_PASSES = 3 };

@@ -1,5 +1,5 @@
 /*
- * gradtap/gsl_quiet.h - GSL's default error handler aborts the process;
+ * gsl_quiet.h - (private to libgradtap) GSL's default error handler aborts the process;
  * gradtap libraries must never abort. Every analysis function that calls GSL
  * first calls gtap_gsl_quiet(), which (once, thread-safely) switches GSL's
  * handler off so GSL functions return their error codes instead.
