@@ -5,27 +5,12 @@
 #include <string.h>
 
 #include "gradtap/table_h5.h"
+#include "h5_helpers.h"
 
 struct gtap_h5file {
     hid_t file;
     char *path;
 };
-
-/* A variable-length UTF-8 string attribute (h5py reads it as str). */
-static int attach_string(hid_t object, const char *key, const char *value)
-{
-    hid_t type = H5Tcopy(H5T_C_S1);
-    hid_t space = H5Screate(H5S_SCALAR);
-    int ok = type >= 0 && space >= 0 && H5Tset_size(type, H5T_VARIABLE) >= 0 &&
-             H5Tset_cset(type, H5T_CSET_UTF8) >= 0;
-    if (ok && H5Aexists(object, key) > 0) ok = H5Adelete(object, key) >= 0;
-    hid_t attr = ok ? H5Acreate2(object, key, type, space, H5P_DEFAULT, H5P_DEFAULT) : -1;
-    ok = attr >= 0 && H5Awrite(attr, type, &value) >= 0;
-    if (attr >= 0) H5Aclose(attr);
-    if (space >= 0) H5Sclose(space);
-    if (type >= 0) H5Tclose(type);
-    return ok ? GTAP_OK : GTAP_EIO;
-}
 
 int gtap_h5file_create(const char *path, const char *producer, gtap_h5file **out)
 {
@@ -36,16 +21,15 @@ int gtap_h5file_create(const char *path, const char *producer, gtap_h5file **out
         free(f);
         return gtap_set_error(GTAP_ENOMEM, "results file: out of memory");
     }
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    gtap_h5_silence();
     f->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f->file < 0) {
         free(f->path);
         free(f);
         return gtap_set_error(GTAP_EIO, "%s: cannot create the results file", path);
     }
-    int rc = attach_string(f->file, "format", "gradtap-results");
-    if (rc == GTAP_OK) rc = attach_string(f->file, "version", "1");
-    if (rc == GTAP_OK) rc = attach_string(f->file, "producer", producer ? producer : "gradtap");
+    int rc = gtap_h5_write_format(f->file, "gradtap-results", 1);
+    if (rc == GTAP_OK) rc = gtap_h5_write_string_attr(f->file, "producer", producer ? producer : "gradtap");
     if (rc < 0) {
         gtap_h5file_close(f);
         return gtap_set_error(rc, "%s: cannot write attributes", path);
@@ -59,7 +43,7 @@ int gtap_h5file_attr(gtap_h5file *f, const char *group, const char *key, const c
     if (f == NULL || key == NULL || value == NULL) return gtap_set_error(GTAP_EINVAL, "results file: NULL argument");
     hid_t object = group ? H5Gopen2(f->file, group, H5P_DEFAULT) : f->file;
     if (object < 0) return gtap_set_error(GTAP_EIO, "%s: no table '%s'", f->path, group);
-    int rc = attach_string(object, key, value);
+    int rc = gtap_h5_write_string_attr(object, key, value);
     if (group) H5Gclose(object);
     return rc < 0 ? gtap_set_error(rc, "%s: cannot write attribute '%s'", f->path, key) : GTAP_OK;
 }
@@ -120,7 +104,7 @@ int gtap_h5file_table(gtap_h5file *f, const char *name, const gtap_h5col *column
             gtap_set_error(rc, "%s: cannot write column '%s/%s'", f->path, name, columns[i].name);
         }
     }
-    if (rc == GTAP_OK && attach_string(group, "columns", names) < 0)
+    if (rc == GTAP_OK && gtap_h5_write_string_attr(group, "columns", names) < 0)
         rc = gtap_set_error(GTAP_EIO, "%s: cannot label table '%s'", f->path, name);
     free(names);
     H5Gclose(group);

@@ -8,30 +8,7 @@
 #include <string.h>
 
 #include "gradtap/train.h"
-
-static int attr_double(hid_t object, const char *name, double value)
-{
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t attr = H5Acreate2(object, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t status = attr >= 0 ? H5Awrite(attr, H5T_NATIVE_DOUBLE, &value) : -1;
-    if (attr >= 0) H5Aclose(attr);
-    H5Sclose(space);
-    return status < 0 ? -1 : 0;
-}
-
-static int attr_string(hid_t object, const char *name, const char *value)
-{
-    hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, strlen(value) + 1);
-    H5Tset_cset(type, H5T_CSET_UTF8);
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t attr = H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t status = attr >= 0 ? H5Awrite(attr, type, value) : -1;
-    if (attr >= 0) H5Aclose(attr);
-    H5Sclose(space);
-    H5Tclose(type);
-    return status < 0 ? -1 : 0;
-}
+#include "h5_helpers.h"
 
 static int dataset_doubles(hid_t group, const char *name, const double *values, size_t count)
 {
@@ -49,18 +26,29 @@ static int write_method(hid_t methods, const char *name, const gtap_train_result
     hid_t group = H5Gcreate2(methods, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (group < 0) return -1;
     double final = isnan(r->final_average_loss) ? r->final_loss : r->final_average_loss;
-    int bad = attr_double(group, "steps", (double)r->steps) | attr_double(group, "k", (double)r->k_total) |
-              attr_double(group, "initial_loss", r->initial_loss) | attr_double(group, "final_loss", r->final_loss) |
-              attr_double(group, "final_average_loss", r->final_average_loss) |
-              attr_double(group, "suboptimality", final - fstar) |
-              attr_double(group, "final_accuracy", r->final_accuracy) |
-              attr_double(group, "final_test_accuracy", r->final_test_accuracy) |
-              attr_double(group, "bits_per_worker", r->bits_per_worker) |
-              attr_double(group, "select_seconds", r->select_seconds) |
-              attr_double(group, "total_seconds", r->total_seconds) |
-              attr_double(group, "memory_bound_ratio", r->memory_bound_ratio) |
-              attr_double(group, "invariant_error", r->invariant_error) |
-              attr_double(group, "max_grad_norm2", r->max_grad_norm2) | attr_double(group, "diverged", r->diverged);
+    const struct {
+        const char *name;
+        double value;
+    } figures[] = {
+        {"steps", (double)r->steps},
+        {"k", (double)r->k_total},
+        {"initial_loss", r->initial_loss},
+        {"final_loss", r->final_loss},
+        {"final_average_loss", r->final_average_loss},
+        {"suboptimality", final - fstar},
+        {"final_accuracy", r->final_accuracy},
+        {"final_test_accuracy", r->final_test_accuracy},
+        {"bits_per_worker", r->bits_per_worker},
+        {"select_seconds", r->select_seconds},
+        {"total_seconds", r->total_seconds},
+        {"memory_bound_ratio", r->memory_bound_ratio},
+        {"invariant_error", r->invariant_error},
+        {"max_grad_norm2", r->max_grad_norm2},
+        {"diverged", r->diverged},
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++)
+        bad |= gtap_h5_write_double_attr(group, figures[i].name, figures[i].value);
     size_t count = r->point_count;
     double *column = malloc((count ? count : 1) * sizeof *column);
     if (column == NULL) bad = -1;
@@ -99,13 +87,19 @@ int gtap_train_results_write_h5(const char *path, const gtap_results_meta *meta,
     H5E_BEGIN_TRY { file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT); }
     H5E_END_TRY;
     if (file < 0) return gtap_set_error(GTAP_EIO, "%s: cannot create the results file", path);
-    int bad = attr_string(file, "format", "gradtap-converge-results") | attr_double(file, "version", 1.0) |
-              attr_string(file, "model", meta->model ? meta->model : "") |
-              attr_string(file, "data", meta->data ? meta->data : "") |
-              attr_string(file, "form", meta->form ? meta->form : "") | attr_double(file, "n", (double)meta->n) |
-              attr_double(file, "d", (double)meta->d) | attr_double(file, "n_test", (double)meta->n_test) |
-              attr_double(file, "seed", (double)meta->seed) | attr_double(file, "workers", meta->workers) |
-              attr_double(file, "density", meta->density) | attr_double(file, "fstar", meta->fstar);
+    int bad = gtap_h5_write_format(file, "gradtap-converge-results", 1) |
+              gtap_h5_write_string_attr(file, "model", meta->model ? meta->model : "") |
+              gtap_h5_write_string_attr(file, "data", meta->data ? meta->data : "") |
+              gtap_h5_write_string_attr(file, "form", meta->form ? meta->form : "");
+    const struct {
+        const char *name;
+        double value;
+    } run[] = {
+        {"n", (double)meta->n},        {"d", (double)meta->d},       {"n_test", (double)meta->n_test},
+        {"seed", (double)meta->seed},  {"workers", meta->workers},   {"density", meta->density},
+        {"fstar", meta->fstar},
+    };
+    for (size_t i = 0; i < sizeof run / sizeof run[0]; i++) bad |= gtap_h5_write_double_attr(file, run[i].name, run[i].value);
     hid_t methods = H5Gcreate2(file, "methods", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (methods < 0) bad = -1;
     size_t order_length = 1;
@@ -117,7 +111,7 @@ int gtap_train_results_write_h5(const char *path, const gtap_results_meta *meta,
         strcat(order, names[i]);
         bad |= write_method(methods, names[i], &results[i], meta->fstar);
     }
-    if (!bad) bad |= attr_string(methods, "order", order);
+    if (!bad) bad |= gtap_h5_write_string_attr(methods, "order", order);
     free(order);
     if (methods >= 0) H5Gclose(methods);
     if (H5Fclose(file) < 0) bad = -1;

@@ -105,8 +105,7 @@ static int write_root_attributes(gtap_writer *writer, const gtap_writer_options 
     else snprintf(producer, sizeof producer, "gradtap %s", gtap_version());
     iso8601_now(created, sizeof created);
     int rc;
-    if ((rc = gtap_h5_write_string_attr(writer->file, "format", GTAP_FORMAT_NAME)) < 0) return rc;
-    if ((rc = gtap_h5_write_int_attr(writer->file, "format_version", GTAP_FORMAT_VERSION)) < 0) return rc;
+    if ((rc = gtap_h5_write_format(writer->file, GTAP_FORMAT_NAME, GTAP_FORMAT_VERSION)) < 0) return rc;
     if ((rc = gtap_h5_write_string_attr(writer->file, "producer", producer)) < 0) return rc;
     if ((rc = gtap_h5_write_string_attr(writer->file, "run_id", options->run_id ? options->run_id : "")) < 0)
         return rc;
