@@ -3,6 +3,12 @@
 # chosen with GRADTAP_SANITIZE (e.g. "address,undefined").
 function(gradtap_target_defaults target)
   get_target_property(_type ${target} TYPE)
+  # Libraries export only what their public headers mark GTAP_API
+  # (core/include/gradtap/export.h).
+  if(_type MATCHES "LIBRARY")
+    set_target_properties(${target} PROPERTIES C_VISIBILITY_PRESET hidden CUDA_VISIBILITY_PRESET hidden
+                          VISIBILITY_INLINES_HIDDEN ON)
+  endif()
   target_compile_options(${target} PRIVATE
     $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter>)
   if(GRADTAP_SANITIZE)

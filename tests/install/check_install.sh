@@ -9,6 +9,8 @@ rm -rf "$work" && mkdir -p "$work"
 cmake --install "$build_dir" --prefix "$work/prefix" >"$work/install.log"
 test -f "$work/prefix/include/gradtap/format.h"
 test -f "$work/prefix/include/gradtap/status.h"
+# the libraries export their public API and nothing else
+bash "$(dirname "${BASH_SOURCE[0]}")/exported_symbols.sh" "$work/prefix"
 # the installed command and libraries find each other without LD_LIBRARY_PATH, also once moved
 cp -a "$work/prefix" "$work/moved"
 env -u LD_LIBRARY_PATH "$work/moved/bin/gradtap" --version >/dev/null

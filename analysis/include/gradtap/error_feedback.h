@@ -28,6 +28,7 @@
 #ifndef GRADTAP_ERROR_FEEDBACK_H
 #define GRADTAP_ERROR_FEEDBACK_H
 
+#include "gradtap/export.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,8 +46,8 @@ typedef enum gtap_ef_form {
 /* gtap_ef_form_parse() / gtap_ef_form_name(): "stich" and "shi".
  * parse: GTAP_EINVAL for NULL or an unknown name. name: static, never NULL
  * ("unknown" out of range). */
-int gtap_ef_form_parse(const char *name, gtap_ef_form *form);
-const char *gtap_ef_form_name(gtap_ef_form form);
+GTAP_API int gtap_ef_form_parse(const char *name, gtap_ef_form *form);
+GTAP_API const char *gtap_ef_form_name(gtap_ef_form form);
 
 /* One tensor segment [offset, offset + length) with its own target k (k is
  * validated as gtap_sparsify() does for the kind: 1..length, or ignored). */
@@ -83,15 +84,15 @@ typedef struct gtap_ef_step_stats {
  * @return GTAP_OK; GTAP_EINVAL for NULL, d = 0, an unknown form, segments
  *         that do not tile [0, d) (message names the segment), a bad k or
  *         option; GTAP_ENOMEM. */
-int gtap_ef_create(const gtap_sparsify_options *opt, gtap_ef_form form, int memory, uint64_t d,
+GTAP_API int gtap_ef_create(const gtap_sparsify_options *opt, gtap_ef_form form, int memory, uint64_t d,
                    const gtap_segment *segments, size_t n_segments, uint64_t global_k, gtap_ef **out);
 
 /* gtap_ef_free() - release; NULL ok. */
-void gtap_ef_free(gtap_ef *ef);
+GTAP_API void gtap_ef_free(gtap_ef *ef);
 
 /* gtap_ef_capacity() - pairs the output buffers of gtap_ef_step() need:
  * the sum of gtap_sparsifier_capacity() over segments. NULL ef: 0. */
-uint64_t gtap_ef_capacity(const gtap_ef *ef);
+GTAP_API uint64_t gtap_ef_capacity(const gtap_ef *ef);
 
 /* gtap_ef_step() - one step of the form chosen at creation.
  * @param grad      d float32 gradient values (NaN/Inf: GTAP_ENONFINITE; the
@@ -104,21 +105,21 @@ uint64_t gtap_ef_capacity(const gtap_ef *ef);
  *                  costs one extra pass over d, made only when non-NULL.
  * @return GTAP_OK; GTAP_EINVAL for NULL or non-finite eta; GTAP_ENONFINITE;
  *         GTAP_EOVERFLOW when capacity is too small. Never allocates. */
-int gtap_ef_step(gtap_ef *ef, const float *grad, float eta, uint64_t stream, uint64_t *indices,
+GTAP_API int gtap_ef_step(gtap_ef *ef, const float *grad, float eta, uint64_t stream, uint64_t *indices,
                  float *values, uint64_t capacity, gtap_ef_step_stats *stats);
 
 /* gtap_ef_memory() - the current memory m (Stich) or residual r (Shi), d
  * floats owned by ef (valid until free); all zeros with memory off.
  * gtap_ef_dim() - d. NULL ef: NULL / 0. */
-const float *gtap_ef_memory(const gtap_ef *ef);
-uint64_t gtap_ef_dim(const gtap_ef *ef);
+GTAP_API const float *gtap_ef_memory(const gtap_ef *ef);
+GTAP_API uint64_t gtap_ef_dim(const gtap_ef *ef);
 
 /* gtap_ef_reset() - set the memory to zero (m_0 = 0). NULL: no-op. */
-void gtap_ef_reset(gtap_ef *ef);
+GTAP_API void gtap_ef_reset(gtap_ef *ef);
 
 /* gtap_ef_sparsifier() - the compressor inside ef (e.g. for
  * gtap_sparsify_evaluate()); owned by ef. */
-gtap_sparsifier *gtap_ef_sparsifier(gtap_ef *ef);
+GTAP_API gtap_sparsifier *gtap_ef_sparsifier(gtap_ef *ef);
 
 #ifdef __cplusplus
 }

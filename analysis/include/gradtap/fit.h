@@ -25,6 +25,7 @@
 #ifndef GRADTAP_FIT_H
 #define GRADTAP_FIT_H
 
+#include "gradtap/export.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,7 +44,7 @@ typedef enum gtap_family {
 } gtap_family;
 
 /* "gauss", "laplace", "student", "gennorm"; "invalid" otherwise. */
-const char *gtap_family_name(gtap_family family);
+GTAP_API const char *gtap_family_name(gtap_family family);
 
 /* A fitted distribution. */
 typedef struct gtap_fit {
@@ -62,21 +63,21 @@ typedef struct gtap_fit {
  * @return GTAP_OK; GTAP_EINVAL (NULL, n < 2, bad family); GTAP_ENONFINITE
  * (a NaN/Inf value); GTAP_ENOMEM. A degenerate sample (all values equal)
  * gives GTAP_OK with scale 0, loglik +Inf and converged 0. */
-int gtap_fit_family(const float *x, uint64_t n, gtap_family family, gtap_fit *fit);
+GTAP_API int gtap_fit_family(const float *x, uint64_t n, gtap_family family, gtap_fit *fit);
 
 /* gtap_fit_all() - all four families at once into fits[GTAP_FAMILY_COUNT]
  * (sorting the sample once for the KS distances); *best receives the family
  * with the smallest AIC among those that converged (or the smallest AIC at
  * all). `best` may be NULL. @return as gtap_fit_family. */
-int gtap_fit_all(const float *x, uint64_t n, gtap_fit fits[GTAP_FAMILY_COUNT], gtap_family *best);
+GTAP_API int gtap_fit_all(const float *x, uint64_t n, gtap_fit fits[GTAP_FAMILY_COUNT], gtap_family *best);
 
 /* Density, distribution function and quantile of a fitted family
  * (p in (0,1); NaN outside). Pure functions of `fit`. */
-double gtap_fit_pdf(const gtap_fit *fit, double x);
-double gtap_fit_cdf(const gtap_fit *fit, double x);
-double gtap_fit_quantile(const gtap_fit *fit, double p);
+GTAP_API double gtap_fit_pdf(const gtap_fit *fit, double x);
+GTAP_API double gtap_fit_cdf(const gtap_fit *fit, double x);
+GTAP_API double gtap_fit_quantile(const gtap_fit *fit, double p);
 /* E[X^2] of the fitted family (+Inf for Student-t with nu <= 2). */
-double gtap_fit_second_moment(const gtap_fit *fit);
+GTAP_API double gtap_fit_second_moment(const gtap_fit *fit);
 
 /* gtap_fit_predicted_ratio() - the top-k contraction ratio predicted if
  * the coordinates were i.i.d. from `fit`: the threshold t solves
@@ -86,20 +87,20 @@ double gtap_fit_second_moment(const gtap_fit *fit);
  * GSL QAGIU/QAGIL. rho in (0, 1]. *ratio is NaN when undefined (scale 0,
  * infinite second moment). @return GTAP_OK; GTAP_EINVAL; GTAP_EINTERNAL when
  * the root finder or the integration fails (message says which). */
-int gtap_fit_predicted_ratio(const gtap_fit *fit, double rho, double *ratio);
+GTAP_API int gtap_fit_predicted_ratio(const gtap_fit *fit, double rho, double *ratio);
 
 /* Closed forms for zero-mean families (ALGORITHMS.md section 2):
  * Gaussian 1 - rho - 2 z phi(z) with z = Phi^-1(1 - rho/2);
  * Laplace 1 - rho (s^2 + 2 s + 2) / 2 with s = -ln(rho). NaN outside (0,1]. */
-double gtap_ratio_gauss(double rho);
-double gtap_ratio_laplace(double rho);
+GTAP_API double gtap_ratio_gauss(double rho);
+GTAP_API double gtap_ratio_laplace(double rho);
 
 /* gtap_ks_distance() - sup |F_n(x) - F(x)| for a SORTED sample of n values
  * and the fitted distribution. */
-double gtap_ks_distance(const float *sorted, uint64_t n, const gtap_fit *fit);
+GTAP_API double gtap_ks_distance(const float *sorted, uint64_t n, const gtap_fit *fit);
 
 /* gtap_fit_loglik() - the log-likelihood of n values under `fit`. */
-double gtap_fit_loglik(const gtap_fit *fit, const float *x, uint64_t n);
+GTAP_API double gtap_fit_loglik(const gtap_fit *fit, const float *x, uint64_t n);
 
 #ifdef __cplusplus
 }

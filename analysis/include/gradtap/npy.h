@@ -13,6 +13,7 @@
 #ifndef GRADTAP_NPY_H
 #define GRADTAP_NPY_H
 
+#include "gradtap/export.h"
 #include <stdint.h>
 
 #include "gradtap/dtype.h"
@@ -42,21 +43,21 @@ typedef struct gtap_npy_header {
  * @return GTAP_OK; GTAP_ENOTFOUND; GTAP_EFORMAT (bad magic, header, shape,
  * truncated data); GTAP_EDTYPE (dtype other than float16/32/64);
  * GTAP_EOVERFLOW (shape product overflows). */
-int gtap_npy_read_header(const char *path, gtap_npy_header *header);
+GTAP_API int gtap_npy_read_header(const char *path, gtap_npy_header *header);
 
 /* gtap_npy_read_data() - read the data of a file whose header was parsed,
  * flattened in C order, into `out`: header->numel elements of
  * header->stored_as (float16 bits for '<f2', float32 otherwise; float64 is
  * rounded to float32, and values beyond float32's range become +-Inf).
  * @return GTAP_OK, GTAP_EIO, GTAP_ENOMEM. */
-int gtap_npy_read_data(const char *path, const gtap_npy_header *header, void *out);
+GTAP_API int gtap_npy_read_data(const char *path, const gtap_npy_header *header, void *out);
 
 /* gtap_raw_f32_count() - element count of a raw little-endian float32 file
  * (its size / 4). @return GTAP_EFORMAT when the size is not a multiple of 4. */
-int gtap_raw_f32_count(const char *path, uint64_t *count);
+GTAP_API int gtap_raw_f32_count(const char *path, uint64_t *count);
 
 /* gtap_raw_f32_read() - read `count` floats of a raw file into `out`. */
-int gtap_raw_f32_read(const char *path, uint64_t count, float *out);
+GTAP_API int gtap_raw_f32_read(const char *path, uint64_t count, float *out);
 
 #ifdef __cplusplus
 }

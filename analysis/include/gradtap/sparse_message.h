@@ -22,6 +22,7 @@
 #ifndef GRADTAP_SPARSE_MESSAGE_H
 #define GRADTAP_SPARSE_MESSAGE_H
 
+#include "gradtap/export.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,29 +47,29 @@ typedef struct gtap_sparse_msg {
  *         n_msgs = 0), NULL arrays with count > 0, an index >= d (message
  *         and position named) or non-finite scale. All indices are checked
  *         before dense is written. */
-int gtap_sparse_sum(const gtap_sparse_msg *msgs, size_t n_msgs, uint64_t d, double scale, double *dense);
+GTAP_API int gtap_sparse_sum(const gtap_sparse_msg *msgs, size_t n_msgs, uint64_t d, double scale, double *dense);
 
 /* gtap_sparse_add() / gtap_sparse_add_f32() - dense[i] += scale * value for
  * each pair of one message, in stored order (dense not cleared; f32: the
  * product and sum are rounded to float each time). Same errors as
  * gtap_sparse_sum(); nothing is written on error. */
-int gtap_sparse_add(const gtap_sparse_msg *msg, uint64_t d, double scale, double *dense);
-int gtap_sparse_add_f32(const gtap_sparse_msg *msg, uint64_t d, float scale, float *dense);
+GTAP_API int gtap_sparse_add(const gtap_sparse_msg *msg, uint64_t d, double scale, double *dense);
+GTAP_API int gtap_sparse_add_f32(const gtap_sparse_msg *msg, uint64_t d, float scale, float *dense);
 
 /* gtap_sparse_sum_gathered() - gtap_sparse_sum() over the canonical
  * exchange layout above (n_msgs counts, then the concatenated arrays).
  * @return as gtap_sparse_sum(); GTAP_EOVERFLOW if the counts overflow. */
-int gtap_sparse_sum_gathered(const uint64_t *counts, size_t n_msgs, const uint64_t *indices,
+GTAP_API int gtap_sparse_sum_gathered(const uint64_t *counts, size_t n_msgs, const uint64_t *indices,
                              const float *values, uint64_t d, double scale, double *dense);
 
 /* gtap_sparse_encoded_size() - bytes of one encoded message of `count` pairs.
  * @return GTAP_OK; GTAP_EINVAL for NULL; GTAP_EOVERFLOW past SIZE_MAX. */
-int gtap_sparse_encoded_size(uint64_t count, size_t *bytes);
+GTAP_API int gtap_sparse_encoded_size(uint64_t count, size_t *bytes);
 
 /* gtap_sparse_encode() - write msg into buf (capacity bytes).
  * @return GTAP_OK with *written set; GTAP_EINVAL for NULL or a capacity
  *         smaller than gtap_sparse_encoded_size(). */
-int gtap_sparse_encode(const gtap_sparse_msg *msg, void *buf, size_t capacity, size_t *written);
+GTAP_API int gtap_sparse_encode(const gtap_sparse_msg *msg, void *buf, size_t capacity, size_t *written);
 
 /* gtap_sparse_decode() - validate bytes from an untrusted peer or file and
  * return a view into them (no copy; buf must be 8-byte aligned and outlive
@@ -77,7 +78,7 @@ int gtap_sparse_encode(const gtap_sparse_msg *msg, void *buf, size_t capacity, s
  * @return GTAP_OK; GTAP_EINVAL for NULL or a misaligned buf; GTAP_EFORMAT
  *         when length is not 8 + 12*count or an index is >= d (message
  *         names the position and value). */
-int gtap_sparse_decode(const void *buf, size_t length, uint64_t d, gtap_sparse_msg *msg);
+GTAP_API int gtap_sparse_decode(const void *buf, size_t length, uint64_t d, gtap_sparse_msg *msg);
 
 #ifdef __cplusplus
 }

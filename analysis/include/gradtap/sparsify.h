@@ -54,6 +54,7 @@
 #ifndef GRADTAP_SPARSIFY_H
 #define GRADTAP_SPARSIFY_H
 
+#include "gradtap/export.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -89,15 +90,15 @@ typedef enum gtap_sparsifier_kind {
  * "trimmed", "redsync", "threshold", "sign" (exact, case-sensitive).
  * @return GTAP_OK, GTAP_EINVAL for NULL arguments or an unknown name (the
  *         message lists the valid names). */
-int gtap_sparsifier_kind_parse(const char *name, gtap_sparsifier_kind *kind);
+GTAP_API int gtap_sparsifier_kind_parse(const char *name, gtap_sparsifier_kind *kind);
 
 /* gtap_sparsifier_kind_name() - the string gtap_sparsifier_kind_parse()
  * accepts for `kind`; "unknown" for values out of range. Never NULL, static. */
-const char *gtap_sparsifier_kind_name(gtap_sparsifier_kind kind);
+GTAP_API const char *gtap_sparsifier_kind_name(gtap_sparsifier_kind kind);
 
 /* gtap_sparsifier_kind_list() - all names separated by ", " (for help
  * texts). Static, never NULL. */
-const char *gtap_sparsifier_kind_list(void);
+GTAP_API const char *gtap_sparsifier_kind_list(void);
 
 /* k from a density: gtap_k_from_density() of gradtap/density.h. */
 
@@ -144,7 +145,7 @@ typedef struct gtap_sparsify_options {
 
 /* gtap_sparsify_options_init() - the defaults above for `kind`. NULL opt:
  * no-op. */
-void gtap_sparsify_options_init(gtap_sparsify_options *opt, gtap_sparsifier_kind kind);
+GTAP_API void gtap_sparsify_options_init(gtap_sparsify_options *opt, gtap_sparsifier_kind kind);
 
 /* ------------------------------------------------------------------------ */
 /* The compressor object and the call                                       */
@@ -195,14 +196,14 @@ typedef struct gtap_sparsify_result {
  * @return GTAP_OK; GTAP_EINVAL for NULL, d_max = 0 or an option out of range
  *         (the message names the field and value); GTAP_EOVERFLOW when the
  *         workspace size overflows; GTAP_ENOMEM. */
-int gtap_sparsifier_create(const gtap_sparsify_options *opt, uint64_t d_max, gtap_sparsifier **out);
+GTAP_API int gtap_sparsifier_create(const gtap_sparsify_options *opt, uint64_t d_max, gtap_sparsifier **out);
 
 /* gtap_sparsifier_free() - release the object and its workspace; NULL ok. */
-void gtap_sparsifier_free(gtap_sparsifier *sp);
+GTAP_API void gtap_sparsifier_free(gtap_sparsifier *sp);
 
 /* gtap_sparsifier_options() - the options the object was created with
  * (pointer valid until free). NULL sp: NULL. */
-const gtap_sparsify_options *gtap_sparsifier_options(const gtap_sparsifier *sp);
+GTAP_API const gtap_sparsify_options *gtap_sparsifier_options(const gtap_sparsifier *sp);
 
 /* gtap_sparsifier_capacity() - the largest count a call with this (d, k) can
  * produce, i.e. how many pairs the caller's buffers must hold so that the
@@ -213,7 +214,7 @@ const gtap_sparsify_options *gtap_sparsifier_options(const gtap_sparsifier *sp);
  *   sign, none:                                                d
  * @return GTAP_OK; GTAP_EINVAL for NULL arguments, d = 0, d > d_max, or a k
  *         the kind rejects. */
-int gtap_sparsifier_capacity(const gtap_sparsifier *sp, uint64_t d, uint64_t k, uint64_t *capacity);
+GTAP_API int gtap_sparsifier_capacity(const gtap_sparsifier *sp, uint64_t d, uint64_t k, uint64_t *capacity);
 
 /* gtap_sparsify() - compress u.
  * @param sp        the compressor (its workspace is reused).
@@ -289,7 +290,7 @@ int gtap_sparsifier_capacity(const gtap_sparsifier *sp, uint64_t d, uint64_t k, 
  *          that ||u - C(u)||^2 = ||u||^2 - ||u||_1^2/d holds exactly.
  *  none:   every coordinate with its value.
  */
-int gtap_sparsify(gtap_sparsifier *sp, const float *u, uint64_t d, uint64_t k, uint64_t stream,
+GTAP_API int gtap_sparsify(gtap_sparsifier *sp, const float *u, uint64_t d, uint64_t k, uint64_t stream,
                   uint64_t *indices, float *values, uint64_t capacity, gtap_sparsify_result *result);
 
 /* gtap_sparsify_evaluate() - the quality of a given sparse output (any
@@ -303,7 +304,7 @@ int gtap_sparsify(gtap_sparsifier *sp, const float *u, uint64_t d, uint64_t k, u
  * @return GTAP_OK; GTAP_EINVAL for NULL arguments, d > d_max, k > d, an
  *         index >= d or out of order (message names its position);
  *         GTAP_ENONFINITE for NaN/Inf in u. */
-int gtap_sparsify_evaluate(gtap_sparsifier *sp, const float *u, uint64_t d, uint64_t k,
+GTAP_API int gtap_sparsify_evaluate(gtap_sparsifier *sp, const float *u, uint64_t d, uint64_t k,
                            const uint64_t *indices, const float *values, uint64_t count,
                            gtap_sparsify_quality *quality);
 
@@ -312,7 +313,7 @@ int gtap_sparsify_evaluate(gtap_sparsifier *sp, const float *u, uint64_t d, uint
  * same as gtap_sparsify() with a TOPK object, for callers holding another
  * kind. `kth_abs` (may be NULL) receives the k-th largest |u_i|.
  * @return as gtap_sparsify(). */
-int gtap_topk_select(gtap_sparsifier *sp, const float *u, uint64_t d, uint64_t k, uint64_t *indices,
+GTAP_API int gtap_topk_select(gtap_sparsifier *sp, const float *u, uint64_t d, uint64_t k, uint64_t *indices,
                      float *values, float *kth_abs);
 
 #ifdef __cplusplus

@@ -9,6 +9,7 @@
 #ifndef GRADTAP_STATS_H
 #define GRADTAP_STATS_H
 
+#include "gradtap/export.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,7 +25,7 @@ extern "C" {
  * `threads` OpenMP threads (0: OpenMP's default), the results independent
  * of the thread count. Memory: about 2 MiB plus 256 KiB per distinct
  * boundary bucket, per thread. @return as gtap_tail_energy. */
-int gtap_tail_energy_threads(const float *u, uint64_t d, const uint64_t *ks, size_t nk,
+GTAP_API int gtap_tail_energy_threads(const float *u, uint64_t d, const uint64_t *ks, size_t nk,
                              gtap_tail_result *results, gtap_moments *moments, int threads);
 
 /* A team of OpenMP threads computing gtap_tail_energy over a vector that
@@ -44,20 +45,20 @@ int gtap_tail_energy_threads(const float *u, uint64_t d, const uint64_t *ks, siz
 typedef struct gtap_tail_team gtap_tail_team;
 
 /* `threads` 0: OpenMP's default. @return GTAP_OK, GTAP_EINVAL, GTAP_ENOMEM. */
-int gtap_tail_team_create(int threads, gtap_tail_team **team);
+GTAP_API int gtap_tail_team_create(int threads, gtap_tail_team **team);
 /* Release; NULL allowed. */
-void gtap_tail_team_free(gtap_tail_team *team);
+GTAP_API void gtap_tail_team_free(gtap_tail_team *team);
 /* Back to an empty pass 1 (keeps the memory). */
-void gtap_tail_team_reset(gtap_tail_team *team);
+GTAP_API void gtap_tail_team_reset(gtap_tail_team *team);
 /* Pass 1 over one chunk. @return as gtap_tail_feed. */
-int gtap_tail_team_feed(gtap_tail_team *team, const float *u, uint64_t n);
+GTAP_API int gtap_tail_team_feed(gtap_tail_team *team, const float *u, uint64_t n);
 /* End of pass 1. @return as gtap_tail_plan. */
-int gtap_tail_team_plan(gtap_tail_team *team, const uint64_t *ks, size_t nk, int *refine);
+GTAP_API int gtap_tail_team_plan(gtap_tail_team *team, const uint64_t *ks, size_t nk, int *refine);
 /* Pass 2 over one chunk (the same chunks again). @return as gtap_tail_refine. */
-int gtap_tail_team_refine(gtap_tail_team *team, const float *u, uint64_t n);
+GTAP_API int gtap_tail_team_refine(gtap_tail_team *team, const float *u, uint64_t n);
 /* Results in the order of ks, and the moments (may be NULL).
  * @return as gtap_tail_finish. */
-int gtap_tail_team_finish(gtap_tail_team *team, gtap_tail_result *results, gtap_moments *moments);
+GTAP_API int gtap_tail_team_finish(gtap_tail_team *team, gtap_tail_result *results, gtap_moments *moments);
 
 /* gtap_sample_stride() - the deterministic subsample of u[0..d): the
  * coordinates with index i = 0, s, 2s, ... (s = ceil(d / max); s = 1 when
@@ -67,15 +68,15 @@ int gtap_tail_team_finish(gtap_tail_team *team, gtap_tail_result *results, gtap_
  * *sample (malloc'ed, free() it) receives *count values; *stride the s used
  * (1 = no subsampling). `max` >= 1. @return GTAP_OK; GTAP_EINVAL;
  * GTAP_ENOMEM. */
-int gtap_sample_stride(const float *u, uint64_t d, uint64_t max, float **sample, uint64_t *count,
+GTAP_API int gtap_sample_stride(const float *u, uint64_t d, uint64_t max, float **sample, uint64_t *count,
                        uint64_t *stride);
 
 /* s = ceil(d / max) (1 when d <= max; max >= 1). */
-uint64_t gtap_sample_index_stride(uint64_t d, uint64_t max);
+GTAP_API uint64_t gtap_sample_index_stride(uint64_t d, uint64_t max);
 
 /* k for a density (ALGORITHMS.md section 1): max(1, floor(rho * d)),
  * clamped to d; 0 only when d = 0. rho in (0, 1]. */
-uint64_t gtap_k_for_density(double rho, uint64_t d);
+GTAP_API uint64_t gtap_k_for_density(double rho, uint64_t d);
 
 #ifdef __cplusplus
 }

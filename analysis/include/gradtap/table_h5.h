@@ -17,6 +17,7 @@
 #ifndef GRADTAP_TABLE_H5_H
 #define GRADTAP_TABLE_H5_H
 
+#include "gradtap/export.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,22 +42,22 @@ typedef struct gtap_h5file gtap_h5file;
 /* gtap_h5file_create() - create (replace) the results file at `path`.
  * `producer` may be NULL. @return GTAP_OK; GTAP_EINVAL; GTAP_EIO when the
  * file cannot be created (message names it); GTAP_ENOMEM. */
-int gtap_h5file_create(const char *path, const char *producer, gtap_h5file **file);
+GTAP_API int gtap_h5file_create(const char *path, const char *producer, gtap_h5file **file);
 
 /* gtap_h5file_attr() - a string attribute on the root (group NULL) or on an
  * existing table group. @return GTAP_OK; GTAP_EINVAL; GTAP_EIO. */
-int gtap_h5file_attr(gtap_h5file *file, const char *group, const char *key, const char *value);
+GTAP_API int gtap_h5file_attr(gtap_h5file *file, const char *group, const char *key, const char *value);
 
 /* gtap_h5file_table() - write a table of `rows` rows as group `name`
  * (a new group; GTAP_EEXIST if it exists). Column names must be unique
  * and free of '/' and ','. @return GTAP_OK; GTAP_EINVAL; GTAP_EEXIST;
  * GTAP_EIO. */
-int gtap_h5file_table(gtap_h5file *file, const char *name, const gtap_h5col *columns, size_t column_count,
+GTAP_API int gtap_h5file_table(gtap_h5file *file, const char *name, const gtap_h5col *columns, size_t column_count,
                       uint64_t rows);
 
 /* gtap_h5file_close() - flush and close; NULL allowed. Returns the first
  * error met, and always releases the object. */
-int gtap_h5file_close(gtap_h5file *file);
+GTAP_API int gtap_h5file_close(gtap_h5file *file);
 
 #ifdef __cplusplus
 }

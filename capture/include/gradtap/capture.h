@@ -49,6 +49,7 @@
 #ifndef GRADTAP_CAPTURE_H
 #define GRADTAP_CAPTURE_H
 
+#include "gradtap/export.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -121,10 +122,10 @@ typedef struct gtap_capture_options {
 } gtap_capture_options;
 
 /* Fill `options` with the defaults above. NULL is ignored. */
-void gtap_capture_options_init(gtap_capture_options *options);
+GTAP_API void gtap_capture_options_init(gtap_capture_options *options);
 
 /* sizeof(gtap_capture_options), for bindings (ctypes) to check their copy. */
-size_t gtap_capture_options_size(void);
+GTAP_API size_t gtap_capture_options_size(void);
 
 typedef struct gtap_capture gtap_capture;
 
@@ -136,14 +137,14 @@ typedef struct gtap_capture gtap_capture;
  * for invalid options (message names the option); GTAP_EEXIST when the file
  * exists and truncate is 0; GTAP_EIO when it cannot be created;
  * GTAP_EUNSUPPORTED for LZ4 without the plugin; GTAP_ENOMEM. */
-int gtap_capture_open(const char *path, const gtap_capture_options *options, gtap_capture **capture);
+GTAP_API int gtap_capture_open(const char *path, const gtap_capture_options *options, gtap_capture **capture);
 
 /* The file this capture writes (owned by the capture). "" for NULL. */
-const char *gtap_capture_path(const gtap_capture *capture);
+GTAP_API const char *gtap_capture_path(const gtap_capture *capture);
 
 /* This capture's rank and world size (after auto-detection). */
-int gtap_capture_rank(const gtap_capture *capture);
-int gtap_capture_world_size(const gtap_capture *capture);
+GTAP_API int gtap_capture_rank(const gtap_capture *capture);
+GTAP_API int gtap_capture_world_size(const gtap_capture *capture);
 
 /* gtap_capture_register() - declare a tensor: `name` (1..4095 bytes of
  * UTF-8), `numel` elements of `dtype` (float32, float16, bfloat16).
@@ -154,7 +155,7 @@ int gtap_capture_world_size(const gtap_capture *capture);
  * @return GTAP_OK and *tensor_id (>= 0); GTAP_EINVAL (bad name, tensor
  * larger than the staging budget); GTAP_EDTYPE; GTAP_EEXIST (same name,
  * other numel or dtype); GTAP_EDISABLED. */
-int gtap_capture_register(gtap_capture *capture, const char *name, uint64_t numel, gtap_dtype dtype,
+GTAP_API int gtap_capture_register(gtap_capture *capture, const char *name, uint64_t numel, gtap_dtype dtype,
                           int *tensor_id);
 
 /* One member of a flat buffer: elements [offset, offset + numel). */
@@ -169,7 +170,7 @@ typedef struct gtap_flat_entry {
  * (sorted or not; may not overlap or leave the buffer; names are copied).
  * The tensor is recorded like any other; its layout table is stored with it.
  * @return as gtap_capture_register, GTAP_EINVAL for a bad layout. */
-int gtap_capture_register_flat(gtap_capture *capture, const char *name, uint64_t numel, gtap_dtype dtype,
+GTAP_API int gtap_capture_register_flat(gtap_capture *capture, const char *name, uint64_t numel, gtap_dtype dtype,
                                const gtap_flat_entry *entries, size_t entry_count, int *tensor_id);
 
 /* What a step wants, so callers can avoid preparing data nobody records. */
@@ -178,7 +179,7 @@ int gtap_capture_register_flat(gtap_capture *capture, const char *name, uint64_t
 
 /* gtap_capture_wants() - GTAP_CAPTURE_WANT_* bits for `step` (0: nothing;
  * also 0 for a NULL or disabled capture, or a negative step). */
-unsigned gtap_capture_wants(const gtap_capture *capture, int64_t step);
+GTAP_API unsigned gtap_capture_wants(const gtap_capture *capture, int64_t step);
 
 /* gtap_capture_record() - hand over tensor `tensor_id`'s `kind` at `step`
  * from host memory `data` (numel elements of its dtype; untouched, and free
@@ -188,7 +189,7 @@ unsigned gtap_capture_wants(const gtap_capture *capture, int64_t step);
  * @return GTAP_OK (also when the snapshot was skipped by the skip policy:
  * see stats); GTAP_EINVAL (bad id, kind, step, NULL data); GTAP_EDISABLED
  * (capture is off, nothing done). */
-int gtap_capture_record(gtap_capture *capture, int tensor_id, gtap_kind kind, int64_t step, const void *data);
+GTAP_API int gtap_capture_record(gtap_capture *capture, int tensor_id, gtap_kind kind, int64_t step, const void *data);
 
 /* gtap_capture_record_device() - as gtap_capture_record for CUDA device
  * memory: enqueues cudaMemcpyAsync into pinned staging on `cuda_stream` (a
@@ -200,17 +201,17 @@ int gtap_capture_record(gtap_capture *capture, int tensor_id, gtap_kind kind, in
  * copied). Summaries of device data are computed on the host from the copy.
  * @return as gtap_capture_record; GTAP_EUNSUPPORTED without CUDA;
  * GTAP_ECUDA when a CUDA call fails (the capture turns off). */
-int gtap_capture_record_device(gtap_capture *capture, int tensor_id, gtap_kind kind, int64_t step,
+GTAP_API int gtap_capture_record_device(gtap_capture *capture, int tensor_id, gtap_kind kind, int64_t step,
                                const void *device_data, void *cuda_stream, uint64_t *ticket);
 
 /* gtap_capture_copies_done() - the highest ticket T such that the copies of
  * all tickets <= T have completed (device memory may then be reused). */
-uint64_t gtap_capture_copies_done(const gtap_capture *capture);
+GTAP_API uint64_t gtap_capture_copies_done(const gtap_capture *capture);
 
 /* gtap_capture_flush() - wait until everything handed over so far is
  * written and flushed (and fsync'ed with options.fsync).
  * @return GTAP_OK, or the status that turned the capture off. */
-int gtap_capture_flush(gtap_capture *capture);
+GTAP_API int gtap_capture_flush(gtap_capture *capture);
 
 typedef struct gtap_capture_stats {
     uint64_t snapshots_written;  /* full snapshots in the file */
@@ -229,24 +230,24 @@ typedef struct gtap_capture_stats {
 } gtap_capture_stats;
 
 /* gtap_capture_get_stats() - a consistent snapshot of the counters. */
-int gtap_capture_get_stats(const gtap_capture *capture, gtap_capture_stats *stats);
+GTAP_API int gtap_capture_get_stats(const gtap_capture *capture, gtap_capture_stats *stats);
 
 /* gtap_capture_status() - GTAP_OK while capturing, else the status that
  * turned it off; gtap_capture_error() its message (owned by the capture). */
-int gtap_capture_status(const gtap_capture *capture);
-const char *gtap_capture_error(const gtap_capture *capture);
+GTAP_API int gtap_capture_status(const gtap_capture *capture);
+GTAP_API const char *gtap_capture_error(const gtap_capture *capture);
 
 /* gtap_capture_close() - write everything still queued, flush, mark the
  * file complete, stop the writer thread and free the capture. `stats` (may
  * be NULL) receives the final counts. NULL capture is allowed.
  * @return GTAP_OK, or the first error met (the capture is freed anyway). */
-int gtap_capture_close(gtap_capture *capture, gtap_capture_stats *stats);
+GTAP_API int gtap_capture_close(gtap_capture *capture, gtap_capture_stats *stats);
 
 /* gtap_capture_rank_path() - the per-rank file name for `path` and `rank`:
  * "a/run.h5" -> "a/run.rank00003.h5", "a/run" -> "a/run.rank00003.h5".
  * Writes at most `capacity` bytes (NUL included).
  * @return GTAP_OK; GTAP_EOVERFLOW when it does not fit; GTAP_EINVAL. */
-int gtap_capture_rank_path(const char *path, int rank, char *out, size_t capacity);
+GTAP_API int gtap_capture_rank_path(const char *path, int rank, char *out, size_t capacity);
 
 /* What gtap_capture_recover() found and did. */
 typedef struct gtap_recover_report {
@@ -264,7 +265,7 @@ typedef struct gtap_recover_report {
  * With dry_run, only reports. `report` may be NULL.
  * @return GTAP_OK; GTAP_ENOTFOUND; GTAP_EFORMAT (not a gradtap snapshot
  * file, or damaged beyond what clearing the flags repairs); GTAP_EIO. */
-int gtap_capture_recover(const char *path, int dry_run, gtap_recover_report *report);
+GTAP_API int gtap_capture_recover(const char *path, int dry_run, gtap_recover_report *report);
 
 #ifdef __cplusplus
 }

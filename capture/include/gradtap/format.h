@@ -25,6 +25,7 @@
 #ifndef GRADTAP_FORMAT_H
 #define GRADTAP_FORMAT_H
 
+#include "gradtap/export.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,9 +55,9 @@ typedef enum gtap_kind {
 #define GTAP_KIND_ALL 0xfu
 
 /* "grad", "residual", "acc", "param"; "invalid" otherwise. */
-const char *gtap_kind_name(gtap_kind kind);
+GTAP_API const char *gtap_kind_name(gtap_kind kind);
 /* Parse a kind name. @return GTAP_OK and *kind, or GTAP_EINVAL. */
-int gtap_kind_from_name(const char *name, gtap_kind *kind);
+GTAP_API int gtap_kind_from_name(const char *name, gtap_kind *kind);
 
 /* Compression of snapshot data. LZ4 needs the HDF5 filter plugin (Debian's
  * hdf5-filter-plugin); GTAP_EUNSUPPORTED when it is not available. */
@@ -66,7 +67,7 @@ typedef enum gtap_compression {
     GTAP_COMPRESS_LZ4 = 2   /* HDF5 registered filter 32004 */
 } gtap_compression;
 
-const char *gtap_compression_name(gtap_compression compression);
+GTAP_API const char *gtap_compression_name(gtap_compression compression);
 
 /* ------------------------------------------------------------------ writer */
 
@@ -84,7 +85,7 @@ typedef struct gtap_writer_options {
 } gtap_writer_options;
 
 /* Fill `options` with the defaults above. */
-void gtap_writer_options_init(gtap_writer_options *options);
+GTAP_API void gtap_writer_options_init(gtap_writer_options *options);
 
 /* gtap_writer_create() - create (or, with options->append, open) a snapshot
  * file. `options` may be NULL for the defaults. On success *writer owns the
@@ -93,52 +94,52 @@ void gtap_writer_options_init(gtap_writer_options *options);
  * truncate is set; GTAP_EIO when it cannot be created; GTAP_EFORMAT /
  * GTAP_EVERSION when appending to a file that is not gradtap format 1;
  * GTAP_EUNSUPPORTED for LZ4 without the plugin. */
-int gtap_writer_create(const char *path, const gtap_writer_options *options,
+GTAP_API int gtap_writer_create(const char *path, const gtap_writer_options *options,
                        gtap_writer **writer);
 
 /* gtap_writer_set_meta() - free user metadata: a string attribute `key` on
  * the /meta group (key: 1..255 bytes, no '/'). Overwrites an existing key. */
-int gtap_writer_set_meta(gtap_writer *writer, const char *key, const char *value);
+GTAP_API int gtap_writer_set_meta(gtap_writer *writer, const char *key, const char *value);
 
 /* gtap_writer_add_tensor() - declare a tensor. `name` is any non-empty UTF-8
  * string without NUL, up to 4095 bytes ('.' and '/' allowed, as in PyTorch
  * parameter names); `numel` its element count (0 allowed); `dtype` how it
  * is stored. Declaring the same name again with the same numel and dtype is
  * a no-op; with others it fails with GTAP_EEXIST. */
-int gtap_writer_add_tensor(gtap_writer *writer, const char *name, uint64_t numel,
+GTAP_API int gtap_writer_add_tensor(gtap_writer *writer, const char *name, uint64_t numel,
                            gtap_dtype dtype);
 
 /* gtap_writer_prepare() - create the datasets of (tensor, kind) now rather
  * than at its first write. Needed before gtap_writer_start_swmr(), after
  * which no new datasets can be created. */
-int gtap_writer_prepare(gtap_writer *writer, const char *name, gtap_kind kind);
+GTAP_API int gtap_writer_prepare(gtap_writer *writer, const char *name, gtap_kind kind);
 
 /* gtap_writer_write() - append one snapshot. `data` holds numel elements of
  * the tensor's dtype (`data` may be NULL when numel is 0). Steps must be >= 0
  * and strictly increasing per (tensor, kind): GTAP_EEXIST for a repeated
  * step, GTAP_EINVAL for a decreasing one. The data is in the file after this
  * call returns; it is durable on disk after gtap_writer_flush(). */
-int gtap_writer_write(gtap_writer *writer, const char *name, gtap_kind kind,
+GTAP_API int gtap_writer_write(gtap_writer *writer, const char *name, gtap_kind kind,
                       int64_t step, const void *data);
 
 /* gtap_writer_write_float32() - as gtap_writer_write, with float32 input
  * converted to the tensor's dtype (round to nearest even). */
-int gtap_writer_write_float32(gtap_writer *writer, const char *name, gtap_kind kind,
+GTAP_API int gtap_writer_write_float32(gtap_writer *writer, const char *name, gtap_kind kind,
                               int64_t step, const float *data);
 
 /* gtap_writer_flush() - push everything written so far to the disk. */
-int gtap_writer_flush(gtap_writer *writer);
+GTAP_API int gtap_writer_flush(gtap_writer *writer);
 
 /* gtap_writer_start_swmr() - switch the file into HDF5 single-writer/
  * multiple-reader mode: from now on readers may open it while it is being
  * written, and every flush leaves a consistent file on disk (see FORMAT.md,
  * crash safety). Tensors and kinds must all be prepared before. */
-int gtap_writer_start_swmr(gtap_writer *writer);
+GTAP_API int gtap_writer_start_swmr(gtap_writer *writer);
 
 /* gtap_writer_close() - mark the file complete (root attribute complete=1),
  * flush and close it. NULL is allowed. Returns the first error met, but
  * always releases the writer. */
-int gtap_writer_close(gtap_writer *writer);
+GTAP_API int gtap_writer_close(gtap_writer *writer);
 
 /* ------------------------------------------------------------------ reader */
 
@@ -170,59 +171,59 @@ typedef struct gtap_tensor_info {
  * being written in SWMR mode and on files left by a crashed writer.
  * @return GTAP_OK; GTAP_ENOTFOUND (no such file); GTAP_EFORMAT (not HDF5,
  * truncated, or not a gradtap snapshot file); GTAP_EVERSION. */
-int gtap_reader_open(const char *path, gtap_reader **reader);
+GTAP_API int gtap_reader_open(const char *path, gtap_reader **reader);
 
 /* Release the reader. NULL is allowed. */
-void gtap_reader_close(gtap_reader *reader);
+GTAP_API void gtap_reader_close(gtap_reader *reader);
 
 /* The path the reader was opened on. */
-const char *gtap_reader_path(const gtap_reader *reader);
+GTAP_API const char *gtap_reader_path(const gtap_reader *reader);
 
 /* Root attributes and the file's size. */
-int gtap_reader_file_info(gtap_reader *reader, gtap_file_info *info);
+GTAP_API int gtap_reader_file_info(gtap_reader *reader, gtap_file_info *info);
 
 /* Number of tensors, and the i-th (sorted by name, 0 <= i < count). */
-size_t gtap_reader_tensor_count(const gtap_reader *reader);
-int gtap_reader_tensor(gtap_reader *reader, size_t index, gtap_tensor_info *info);
+GTAP_API size_t gtap_reader_tensor_count(const gtap_reader *reader);
+GTAP_API int gtap_reader_tensor(gtap_reader *reader, size_t index, gtap_tensor_info *info);
 
 /* Look a tensor up by its exact name. @return GTAP_ENOTFOUND if absent. */
-int gtap_reader_find_tensor(gtap_reader *reader, const char *name, size_t *index);
+GTAP_API int gtap_reader_find_tensor(gtap_reader *reader, const char *name, size_t *index);
 
 /* gtap_reader_steps() - the committed steps of (tensor index, kind) in
  * increasing order. Writes at most `capacity` into `steps` (may be NULL when
  * capacity is 0) and the total number into *count, so callers may first ask
  * for the count. A kind with no snapshots gives *count = 0 and GTAP_OK. */
-int gtap_reader_steps(gtap_reader *reader, size_t tensor, gtap_kind kind,
+GTAP_API int gtap_reader_steps(gtap_reader *reader, size_t tensor, gtap_kind kind,
                       int64_t *steps, size_t capacity, size_t *count);
 
 /* gtap_reader_read() - read the whole snapshot of (tensor, kind, step),
  * converted to float32, into `out` (numel floats, owned by the caller).
  * @return GTAP_ENOTFOUND when there is no such snapshot. */
-int gtap_reader_read(gtap_reader *reader, size_t tensor, gtap_kind kind,
+GTAP_API int gtap_reader_read(gtap_reader *reader, size_t tensor, gtap_kind kind,
                      int64_t step, float *out);
 
 /* gtap_reader_read_range() - read elements [offset, offset+count) of one
  * snapshot as float32: for vectors larger than memory, read in pieces.
  * @return GTAP_EINVAL when the range leaves the tensor. */
-int gtap_reader_read_range(gtap_reader *reader, size_t tensor, gtap_kind kind,
+GTAP_API int gtap_reader_read_range(gtap_reader *reader, size_t tensor, gtap_kind kind,
                            int64_t step, uint64_t offset, uint64_t count, float *out);
 
 /* gtap_reader_read_raw() - as gtap_reader_read_range, in the stored dtype
  * (count * gtap_dtype_size(dtype) bytes). */
-int gtap_reader_read_raw(gtap_reader *reader, size_t tensor, gtap_kind kind,
+GTAP_API int gtap_reader_read_raw(gtap_reader *reader, size_t tensor, gtap_kind kind,
                          int64_t step, uint64_t offset, uint64_t count, void *out);
 
 /* gtap_reader_meta() - the user metadata value for `key` copied into `value`
  * (NUL-terminated, truncated to capacity). GTAP_ENOTFOUND if absent. */
-int gtap_reader_meta(gtap_reader *reader, const char *key, char *value, size_t capacity);
+GTAP_API int gtap_reader_meta(gtap_reader *reader, const char *key, char *value, size_t capacity);
 
 /* gtap_reader_meta_count() / gtap_reader_meta_key(): enumerate metadata keys. */
-size_t gtap_reader_meta_count(gtap_reader *reader);
-int gtap_reader_meta_key(gtap_reader *reader, size_t index, char *key, size_t capacity);
+GTAP_API size_t gtap_reader_meta_count(gtap_reader *reader);
+GTAP_API int gtap_reader_meta_key(gtap_reader *reader, size_t index, char *key, size_t capacity);
 
 /* gtap_reader_refresh() - for a file being written in SWMR mode: see the
  * snapshots committed since open (or the last refresh). */
-int gtap_reader_refresh(gtap_reader *reader);
+GTAP_API int gtap_reader_refresh(gtap_reader *reader);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,7 @@
 #ifndef GRADTAP_RUN_H
 #define GRADTAP_RUN_H
 
+#include "gradtap/export.h"
 #include <stddef.h>
 
 #include "gradtap/format.h"
@@ -29,23 +30,23 @@ typedef struct gtap_run gtap_run;
  * such file, or a rank's file is missing: the message names it);
  * GTAP_EFORMAT (a file is not a snapshot file, or the files disagree on
  * world size, rank or run id); GTAP_EVERSION; GTAP_ENOMEM. */
-int gtap_run_open(const char *path, gtap_run **run);
+GTAP_API int gtap_run_open(const char *path, gtap_run **run);
 
 /* Release the run and its readers. NULL is allowed. */
-void gtap_run_close(gtap_run *run);
+GTAP_API void gtap_run_close(gtap_run *run);
 
 /* The number of ranks (files) in the run; 0 for NULL. */
-int gtap_run_world_size(const gtap_run *run);
+GTAP_API int gtap_run_world_size(const gtap_run *run);
 
 /* The reader of rank `rank` (owned by the run: do not close it), or NULL
  * when rank is out of range. */
-gtap_reader *gtap_run_reader(gtap_run *run, int rank);
+GTAP_API gtap_reader *gtap_run_reader(gtap_run *run, int rank);
 
 /* The path of rank `rank`'s file (owned by the run), or NULL. */
-const char *gtap_run_path(const gtap_run *run, int rank);
+GTAP_API const char *gtap_run_path(const gtap_run *run, int rank);
 
 /* The run id the files share ("" when none was recorded). */
-const char *gtap_run_id(const gtap_run *run);
+GTAP_API const char *gtap_run_id(const gtap_run *run);
 
 #ifdef __cplusplus
 }

@@ -25,6 +25,7 @@
 #ifndef GRADTAP_SUMMARY_H
 #define GRADTAP_SUMMARY_H
 
+#include "gradtap/export.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,7 +68,7 @@ typedef struct gtap_summary {
 
 /* gtap_summary_hist_bin() - the histogram bin of a finite non-zero |u|
  * (as defined above); -1 for 0, NaN and Inf. */
-int gtap_summary_hist_bin(float value);
+GTAP_API int gtap_summary_hist_bin(float value);
 
 /* gtap_summary_compute() - the summary of `numel` elements of `dtype` at
  * `data` for `density_count` (<= GTAP_SUMMARY_MAX_DENSITIES) densities in
@@ -76,31 +77,31 @@ int gtap_summary_hist_bin(float value);
  * in place. `data` is never modified.
  * @return GTAP_OK; GTAP_EINVAL (NULL, bad density, too many densities);
  * GTAP_EDTYPE; GTAP_ENOMEM. */
-int gtap_summary_compute(gtap_dtype dtype, const void *data, uint64_t numel, const double *densities,
+GTAP_API int gtap_summary_compute(gtap_dtype dtype, const void *data, uint64_t numel, const double *densities,
                          size_t density_count, float *scratch, gtap_summary *summary);
 
 /* gtap_summary_count() - the number of summaries of (tensor index, kind) in
  * an open snapshot file (0 when none were recorded).
  * @return GTAP_OK; GTAP_EINVAL; GTAP_EFORMAT for a malformed summary group. */
-int gtap_summary_count(gtap_reader *reader, size_t tensor, gtap_kind kind, size_t *count);
+GTAP_API int gtap_summary_count(gtap_reader *reader, size_t tensor, gtap_kind kind, size_t *count);
 
 /* gtap_summary_read() - the `index`-th summary (0 <= index < count, in step
  * order) of (tensor, kind), into *summary (steps, densities and k included).
  * @return GTAP_OK; GTAP_EINVAL (index out of range); GTAP_EFORMAT. */
-int gtap_summary_read(gtap_reader *reader, size_t tensor, gtap_kind kind, size_t index, gtap_summary *summary);
+GTAP_API int gtap_summary_read(gtap_reader *reader, size_t tensor, gtap_kind kind, size_t index, gtap_summary *summary);
 
 /* gtap_skipped_steps() - the steps at which a snapshot or summary of
  * (tensor, kind) was due but dropped by the capture's skip policy. Same
  * calling convention as gtap_reader_steps (ask for *count with capacity 0). */
-int gtap_skipped_steps(gtap_reader *reader, size_t tensor, gtap_kind kind, int64_t *steps, size_t capacity,
+GTAP_API int gtap_skipped_steps(gtap_reader *reader, size_t tensor, gtap_kind kind, int64_t *steps, size_t capacity,
                        size_t *count);
 
 /* gtap_flat_layout_count() / gtap_flat_layout_entry() - the layout table of
  * a flat tensor (gtap_capture_register_flat): the number of members (0 for
  * an ordinary tensor) and the index-th member's name (copied into `name`,
  * truncated to capacity), offset and numel. */
-int gtap_flat_layout_count(gtap_reader *reader, size_t tensor, size_t *count);
-int gtap_flat_layout_entry(gtap_reader *reader, size_t tensor, size_t index, char *name, size_t capacity,
+GTAP_API int gtap_flat_layout_count(gtap_reader *reader, size_t tensor, size_t *count);
+GTAP_API int gtap_flat_layout_entry(gtap_reader *reader, size_t tensor, size_t index, char *name, size_t capacity,
                            uint64_t *offset, uint64_t *numel);
 
 #ifdef __cplusplus

@@ -15,6 +15,8 @@
 #ifndef GRADTAP_STATUS_H
 #define GRADTAP_STATUS_H
 
+#include "gradtap/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -41,29 +43,29 @@ typedef enum gtap_status {
 
 /* gtap_strerror() - a short, static, human-readable name for a status code.
  * @return never NULL; "unknown status" for codes not listed above. */
-const char *gtap_strerror(int status);
+GTAP_API const char *gtap_strerror(int status);
 
 /* gtap_last_error() - the detail message of the last failing call on this
  * thread ("" when none). The pointer stays valid until the next gradtap call
  * on this thread; copy it if you need it longer. */
-const char *gtap_last_error(void);
+GTAP_API const char *gtap_last_error(void);
 
 /* gtap_set_error() - record a failure: formats the message (printf-style)
  * into this thread's last-error buffer (truncated at 1023 bytes) and returns
  * `status`, so library code can write `return gtap_set_error(GTAP_EINVAL,
  * "k=%llu > d=%llu", ...)`. A `status` of GTAP_OK clears the message. The
  * arguments may include gtap_last_error() itself, to add context to it. */
-int gtap_set_error(int status, const char *fmt, ...)
+GTAP_API int gtap_set_error(int status, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
 
 /* gtap_clear_error() - empty this thread's last-error message. */
-void gtap_clear_error(void);
+GTAP_API void gtap_clear_error(void);
 
 /* The version of the gradtap libraries, e.g. "0.1.0". */
-const char *gtap_version(void);
+GTAP_API const char *gtap_version(void);
 
 #ifdef __cplusplus
 }

@@ -52,6 +52,7 @@
 #ifndef GRADTAP_TAIL_H
 #define GRADTAP_TAIL_H
 
+#include "gradtap/export.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,20 +79,20 @@ typedef struct gtap_moments {
 } gtap_moments;
 
 /* Set `moments` to the statistics of an empty vector. */
-void gtap_moments_init(gtap_moments *moments);
+GTAP_API void gtap_moments_init(gtap_moments *moments);
 
 /* Combine the statistics of two disjoint parts into `into` (Pebay's
  * pairwise update for the central moments). NULL arguments: GTAP_EINVAL. */
-int gtap_moments_merge(gtap_moments *into, const gtap_moments *from);
+GTAP_API int gtap_moments_merge(gtap_moments *into, const gtap_moments *from);
 
 /* Derived statistics; NaN when undefined (too few values, zero variance).
  * variance: m2 / (n - ddof) with ddof 0 (ML) or 1 (unbiased);
  * skewness: g1 = (m3/n) / (m2/n)^1.5; excess kurtosis: g2 = (m4/n)/(m2/n)^2 - 3. */
-double gtap_moments_variance(const gtap_moments *moments, int ddof);
-double gtap_moments_skewness(const gtap_moments *moments);
-double gtap_moments_excess_kurtosis(const gtap_moments *moments);
+GTAP_API double gtap_moments_variance(const gtap_moments *moments, int ddof);
+GTAP_API double gtap_moments_skewness(const gtap_moments *moments);
+GTAP_API double gtap_moments_excess_kurtosis(const gtap_moments *moments);
 /* 1 when any coordinate was NaN or +-Inf. */
-int gtap_moments_has_nonfinite(const gtap_moments *moments);
+GTAP_API int gtap_moments_has_nonfinite(const gtap_moments *moments);
 
 /* The outcome for one requested k. */
 typedef struct gtap_tail_result {
@@ -113,7 +114,7 @@ typedef struct gtap_tail_result {
  * boundary bucket, freed before return.
  * @return GTAP_OK; GTAP_EINVAL (NULL where data is needed, nk > 0 with ks or
  * results NULL); GTAP_ENOMEM. */
-int gtap_tail_energy(const float *u, uint64_t d, const uint64_t *ks, size_t nk,
+GTAP_API int gtap_tail_energy(const float *u, uint64_t d, const uint64_t *ks, size_t nk,
                      gtap_tail_result *results, gtap_moments *moments);
 
 /* ---------------------------------------------------------- streaming form */
@@ -122,24 +123,24 @@ typedef struct gtap_tail gtap_tail;
 
 /* gtap_tail_create() - an empty accumulator in the feeding phase (about
  * 2 MiB). Free it with gtap_tail_free(). @return GTAP_OK or GTAP_ENOMEM. */
-int gtap_tail_create(gtap_tail **tail);
+GTAP_API int gtap_tail_create(gtap_tail **tail);
 
 /* Release an accumulator. NULL is allowed. */
-void gtap_tail_free(gtap_tail *tail);
+GTAP_API void gtap_tail_free(gtap_tail *tail);
 
 /* Back to the empty feeding phase (keeps the memory). */
-void gtap_tail_reset(gtap_tail *tail);
+GTAP_API void gtap_tail_reset(gtap_tail *tail);
 
 /* gtap_tail_feed() - pass 1: add n coordinates. Chunks may have any size,
  * the order of chunks does not matter. @return GTAP_OK; GTAP_EINVAL (NULL
  * tail, or NULL u with n > 0); GTAP_ESTATE after gtap_tail_plan(). */
-int gtap_tail_feed(gtap_tail *tail, const float *u, uint64_t n);
+GTAP_API int gtap_tail_feed(gtap_tail *tail, const float *u, uint64_t n);
 
 /* gtap_tail_merge() - add `from` into `into`. Both in the feeding phase
  * (pass-1 histograms and moments add up), or both in the refining phase
  * with the same plan (pass-2 counts add up). @return GTAP_OK; GTAP_EINVAL;
  * GTAP_ESTATE when the phases or plans differ. */
-int gtap_tail_merge(gtap_tail *into, const gtap_tail *from);
+GTAP_API int gtap_tail_merge(gtap_tail *into, const gtap_tail *from);
 
 /* gtap_tail_plan() - end pass 1 for the nk values in `ks` (copied): find
  * the boundary bucket of every k. *refine is set to 1 when pass 2
@@ -147,7 +148,7 @@ int gtap_tail_merge(gtap_tail *into, const gtap_tail *from);
  * gtap_tail_finish, 0 when not (no finite coordinates, or every k is 0).
  * @return GTAP_OK; GTAP_EINVAL; GTAP_ESTATE when already planned;
  * GTAP_ENOMEM. */
-int gtap_tail_plan(gtap_tail *tail, const uint64_t *ks, size_t nk, int *refine);
+GTAP_API int gtap_tail_plan(gtap_tail *tail, const uint64_t *ks, size_t nk, int *refine);
 
 /* gtap_tail_adopt_plan() - make `tail` (any phase; its data is dropped) a
  * pass-2 worker for the plan of `planned`: for threads that each refine
@@ -155,29 +156,29 @@ int gtap_tail_plan(gtap_tail *tail, const uint64_t *ks, size_t nk, int *refine);
  * no pass-1 counts of its own: finish `planned`, not the worker.
  * @return GTAP_OK; GTAP_EINVAL; GTAP_ESTATE when `planned` is not planned;
  * GTAP_ENOMEM. */
-int gtap_tail_adopt_plan(gtap_tail *tail, const gtap_tail *planned);
+GTAP_API int gtap_tail_adopt_plan(gtap_tail *tail, const gtap_tail *planned);
 
 /* gtap_tail_refine() - pass 2: the same coordinates as pass 1 again, in any
  * chunking and order. @return GTAP_OK; GTAP_EINVAL; GTAP_ESTATE before
  * gtap_tail_plan(). */
-int gtap_tail_refine(gtap_tail *tail, const float *u, uint64_t n);
+GTAP_API int gtap_tail_refine(gtap_tail *tail, const float *u, uint64_t n);
 
 /* gtap_tail_finish() - write one result per planned k, in the order given
  * to gtap_tail_plan(). May be called again. @return GTAP_OK; GTAP_EINVAL;
  * GTAP_ESTATE before gtap_tail_plan(); GTAP_EFORMAT when pass 2 did not see
  * the same coordinates as pass 1 (its counts disagree). */
-int gtap_tail_finish(gtap_tail *tail, gtap_tail_result *results);
+GTAP_API int gtap_tail_finish(gtap_tail *tail, gtap_tail_result *results);
 
 /* gtap_tail_moments() - the counts and moments of pass 1 (any phase after
  * feeding; the object keeps them). @return GTAP_OK or GTAP_EINVAL. */
-int gtap_tail_moments(const gtap_tail *tail, gtap_moments *moments);
+GTAP_API int gtap_tail_moments(const gtap_tail *tail, gtap_moments *moments);
 
 /* gtap_tail_take_moments() - as gtap_tail_moments(), and reset the object's
  * moments to empty (its histogram is kept): lets a caller collect the
  * moments of fixed segments and merge them in a fixed order, so that the
  * moments, too, do not depend on how work was split among threads.
  * @return GTAP_OK or GTAP_EINVAL. */
-int gtap_tail_take_moments(gtap_tail *tail, gtap_moments *moments);
+GTAP_API int gtap_tail_take_moments(gtap_tail *tail, gtap_moments *moments);
 
 /* A source of chunks for gtap_tail_energy_stream(): called with pass = 1,
  * then (when needed) pass = 2, each time for chunk = 0, 1, 2, ...; it
@@ -189,7 +190,7 @@ typedef int (*gtap_tail_chunk_fn)(void *user, int pass, uint64_t chunk, const fl
 /* gtap_tail_energy_stream() - gtap_tail_energy over the chunks that `next`
  * delivers, in two passes; no concatenated copy is ever made. `moments` may
  * be NULL. @return as gtap_tail_energy, or the callback's error. */
-int gtap_tail_energy_stream(gtap_tail_chunk_fn next, void *user, const uint64_t *ks, size_t nk,
+GTAP_API int gtap_tail_energy_stream(gtap_tail_chunk_fn next, void *user, const uint64_t *ks, size_t nk,
                             gtap_tail_result *results, gtap_moments *moments);
 
 #ifdef __cplusplus

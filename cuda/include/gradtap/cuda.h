@@ -39,6 +39,7 @@
 #ifndef GRADTAP_CUDA_H
 #define GRADTAP_CUDA_H
 
+#include "gradtap/export.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -87,7 +88,7 @@ typedef struct gtap_cuda_select_params {
 /* gtap_cuda_select_params_init() - defaults for `selector` with target k:
  * exact_k = 0, band 0.8..1.25, max_passes = 3, max_retries = 10,
  * threshold = 0, rho_s = 0.01, m0 = 1000, seed = 0. NULL p is ignored. */
-void gtap_cuda_select_params_init(gtap_cuda_select_params *p, gtap_cuda_selector selector, uint64_t k);
+GTAP_API void gtap_cuda_select_params_init(gtap_cuda_select_params *p, gtap_cuda_selector selector, uint64_t k);
 
 /* k from a density: gtap_k_from_density() of gradtap/density.h (included). */
 
@@ -122,7 +123,7 @@ typedef struct gtap_cuda_pairs {
  * and gtap_cuda_ef_select() need for these parameters and size d.
  * @return GTAP_OK; GTAP_EINVAL (NULL, bad parameters, k = 0 or k > d);
  *         GTAP_EOVERFLOW (d > UINT32_MAX). */
-int gtap_cuda_select_workspace_size(const gtap_cuda_select_params *p, uint64_t d, size_t *bytes);
+GTAP_API int gtap_cuda_select_workspace_size(const gtap_cuda_select_params *p, uint64_t d, size_t *bytes);
 
 /* gtap_cuda_select() - sparsify the device vector u[0..d) on `stream`.
  * Exactly-k selectors (TOPK, RANDK, TRIMMED_TOPK, GAUSSIANK with exact_k,
@@ -138,7 +139,7 @@ int gtap_cuda_select_workspace_size(const gtap_cuda_select_params *p, uint64_t d
  *         capacity < k for an exactly-k selector, workspace too small, bad
  *         parameter); GTAP_EOVERFLOW (d too large); GTAP_ECUDA (a launch
  *         failed or an earlier asynchronous error surfaced). */
-int gtap_cuda_select(const gtap_cuda_select_params *p, const float *u, uint64_t d, gtap_cuda_pairs out,
+GTAP_API int gtap_cuda_select(const gtap_cuda_select_params *p, const float *u, uint64_t d, gtap_cuda_pairs out,
                      void *workspace, size_t workspace_bytes, cudaStream_t stream);
 
 /* gtap_cuda_ef_select() - error feedback fused with selection
@@ -152,7 +153,7 @@ int gtap_cuda_select(const gtap_cuda_select_params *p, const float *u, uint64_t 
  * every kept coordinate: a truncated variable-count output zeroes only the
  * pairs written (result->total > result->count tells you).
  * @return as gtap_cuda_select(); grad and residual must not overlap. */
-int gtap_cuda_ef_select(const gtap_cuda_select_params *p, const float *grad, float *residual, float scale,
+GTAP_API int gtap_cuda_ef_select(const gtap_cuda_select_params *p, const float *grad, float *residual, float scale,
                         uint64_t d, gtap_cuda_pairs out, void *workspace, size_t workspace_bytes,
                         cudaStream_t stream);
 
@@ -162,7 +163,7 @@ int gtap_cuda_ef_select(const gtap_cuda_select_params *p, const float *grad, flo
 
 /* gtap_cuda_scatter_add_workspace_size() - workspace for n pairs.
  * @return GTAP_OK; GTAP_EINVAL (NULL bytes); GTAP_EOVERFLOW (n > 2^31 - 1). */
-int gtap_cuda_scatter_add_workspace_size(uint64_t n, size_t *bytes);
+GTAP_API int gtap_cuda_scatter_add_workspace_size(uint64_t n, size_t *bytes);
 
 /* gtap_cuda_scatter_add() - dense[index[j]] += scale * value[j] for the n
  * pairs, summing duplicate indices (ALGORITHMS.md section 4: concatenate the
@@ -174,7 +175,7 @@ int gtap_cuda_scatter_add_workspace_size(uint64_t n, size_t *bytes);
  * (device uint64_t, may be NULL; it is overwritten, not accumulated).
  * @return GTAP_OK; GTAP_EINVAL (NULL arrays with n > 0, d = 0, small
  *         workspace); GTAP_EOVERFLOW; GTAP_ECUDA. n = 0 only zeroes *bad_count. */
-int gtap_cuda_scatter_add(const uint32_t *index, const float *value, uint64_t n, float scale, float *dense,
+GTAP_API int gtap_cuda_scatter_add(const uint32_t *index, const float *value, uint64_t n, float scale, float *dense,
                           uint64_t d, uint64_t *bad_count, void *workspace, size_t workspace_bytes,
                           cudaStream_t stream);
 
@@ -208,7 +209,7 @@ typedef struct gtap_cuda_stats {
 /* gtap_cuda_summary_workspace_size() - workspace for gtap_cuda_summary().
  * @return GTAP_OK; GTAP_EINVAL (NULL, d = 0, n_densities out of 0..8, a
  *         density not in (0,1]); GTAP_EOVERFLOW. */
-int gtap_cuda_summary_workspace_size(uint64_t d, const double *densities, int n_densities, size_t *bytes);
+GTAP_API int gtap_cuda_summary_workspace_size(uint64_t d, const double *densities, int n_densities, size_t *bytes);
 
 /* gtap_cuda_summary() - statistics of u[0..d) into *out (DEVICE memory):
  * moments (one pass, pairwise-merged central moments in double), counts of
@@ -219,12 +220,12 @@ int gtap_cuda_summary_workspace_size(uint64_t d, const double *densities, int n_
  * histogram is shared), one pass for all energies.
  * @param densities  host array of n_densities values in (0, 1] (may be NULL when 0)
  * @return GTAP_OK; GTAP_EINVAL; GTAP_EOVERFLOW; GTAP_ECUDA. */
-int gtap_cuda_summary(const float *u, uint64_t d, const double *densities, int n_densities,
+GTAP_API int gtap_cuda_summary(const float *u, uint64_t d, const double *densities, int n_densities,
                       gtap_cuda_stats *out, void *workspace, size_t workspace_bytes, cudaStream_t stream);
 
 /* gtap_cuda_device_available() - 1 when at least one CUDA device can be
  * used, 0 otherwise (no driver, no device); never fails. */
-int gtap_cuda_device_available(void);
+GTAP_API int gtap_cuda_device_available(void);
 
 #ifdef __cplusplus
 }

@@ -35,6 +35,7 @@
 #ifndef GRADTAP_TRAIN_H
 #define GRADTAP_TRAIN_H
 
+#include "gradtap/export.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,12 +65,12 @@ typedef struct gtap_schedule {
 } gtap_schedule;
 
 /* gtap_schedule_eta() - the step size at step t (NaN for an invalid schedule). */
-double gtap_schedule_eta(const gtap_schedule *schedule, uint64_t t);
+GTAP_API double gtap_schedule_eta(const gtap_schedule *schedule, uint64_t t);
 
 /* The theorem's parameters of Stich et al. (Theorem 2.4, Lemma 3.2) for
  * alpha = 5: gamma = 8 and shift a = (alpha+1) d/k + rho/(rho+1) with
  * rho = 4 alpha / ((alpha-4)(alpha+1)^2) (ALGORITHMS.md 5). */
-double gtap_theory_shift(uint64_t d, uint64_t k);
+GTAP_API double gtap_theory_shift(uint64_t d, uint64_t k);
 #define GTAP_THEORY_GAMMA 8.0
 #define GTAP_MEMORY_BOUND_FACTOR 20.0 /* 4 alpha / (alpha - 4) for alpha = 5 */
 
@@ -119,7 +120,7 @@ typedef struct gtap_train_options {
  * Stich schedule gamma = 2 (lambda and shift to be set by the caller),
  * batch 1, 1 epoch, 1 simulated worker, seed 1, averaging on, 50 curve
  * points plus 10 early ones. */
-void gtap_train_options_init(gtap_train_options *options);
+GTAP_API void gtap_train_options_init(gtap_train_options *options);
 
 /* ---------------------------------------------------------------- result */
 
@@ -161,11 +162,11 @@ typedef struct gtap_train_result {
  * @return GTAP_OK; GTAP_EINVAL (an option out of range: the message names
  * it); GTAP_EUNSUPPORTED (MPI requested in a build without MPI); GTAP_EMPI;
  * GTAP_EIO (capture file); GTAP_ENOMEM. */
-int gtap_train_run(const gtap_train_options *options, gtap_model *model, const gtap_dataset *train,
+GTAP_API int gtap_train_run(const gtap_train_options *options, gtap_model *model, const gtap_dataset *train,
                    gtap_train_result *result);
 
 /* Release what a result owns; NULL allowed. */
-void gtap_train_result_free(gtap_train_result *result);
+GTAP_API void gtap_train_result_free(gtap_train_result *result);
 
 /* What a results file records about the run as a whole. */
 typedef struct gtap_results_meta {
@@ -185,14 +186,14 @@ typedef struct gtap_results_meta {
  * accuracy, test_accuracy, plus final_x (float32, the d parameters x_T).
  * Replaces an existing file.
  * @return GTAP_OK; GTAP_EINVAL (NULL, a name with '/'); GTAP_EIO. */
-int gtap_train_results_write_h5(const char *path, const gtap_results_meta *meta, const char *const *names,
+GTAP_API int gtap_train_results_write_h5(const char *path, const gtap_results_meta *meta, const char *const *names,
                                 const gtap_train_result *results, size_t count);
 
 /* gtap_train_capture_path() - the capture file of `rank`: `path` itself
  * when world_size is 1, else NAME.rankRRRRR.EXT (EXT: the part after the
  * last '.' of the file name, e.g. run.h5 -> run.rank00003.h5).
  * @return GTAP_OK; GTAP_EINVAL when it does not fit in `capacity`. */
-int gtap_train_capture_path(const char *path, int rank, int world_size, char *out, size_t capacity);
+GTAP_API int gtap_train_capture_path(const char *path, int rank, int world_size, char *out, size_t capacity);
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,7 @@
 #ifndef GRADTAP_TRAIN_DATA_H
 #define GRADTAP_TRAIN_DATA_H
 
+#include "gradtap/export.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,10 +44,10 @@ typedef struct gtap_dataset_view {
 } gtap_dataset_view;
 
 /* gtap_dataset_get_view() - the storage of `data` (NULL: a zeroed view). */
-gtap_dataset_view gtap_dataset_get_view(const gtap_dataset *data);
+GTAP_API gtap_dataset_view gtap_dataset_get_view(const gtap_dataset *data);
 
 /* gtap_dataset_free() - release a dataset. NULL is allowed. */
-void gtap_dataset_free(gtap_dataset *data);
+GTAP_API void gtap_dataset_free(gtap_dataset *data);
 
 /* gtap_dataset_read_libsvm() - read a LIBSVM text file: one example per
  * line, `LABEL INDEX:VALUE INDEX:VALUE ...` with 1-based, strictly
@@ -60,7 +61,7 @@ void gtap_dataset_free(gtap_dataset *data);
  * names file:line and the offending token); GTAP_ENONFINITE for a NaN/Inf
  * value; GTAP_EOVERFLOW when an index exceeds 2^32-1 or sizes overflow;
  * GTAP_ENOMEM. */
-int gtap_dataset_read_libsvm(const char *path, uint64_t min_features, gtap_dataset **out);
+GTAP_API int gtap_dataset_read_libsvm(const char *path, uint64_t min_features, gtap_dataset **out);
 
 /* gtap_dataset_read_idx() - read an IDX image file (magic 0x00000803,
  * unsigned bytes, n x rows x cols) and its IDX label file (magic
@@ -69,7 +70,7 @@ int gtap_dataset_read_libsvm(const char *path, uint64_t min_features, gtap_datas
  * @return GTAP_OK and *out; GTAP_ENOTFOUND (no such file); GTAP_EFORMAT
  * (bad magic, truncated data, image/label counts differ, label >= 10; the
  * message names the file and record); GTAP_ENOMEM. */
-int gtap_dataset_read_idx(const char *images_path, const char *labels_path, gtap_dataset **out);
+GTAP_API int gtap_dataset_read_idx(const char *images_path, const char *labels_path, gtap_dataset **out);
 
 /* gtap_dataset_synthetic_logreg() - binary data for logistic regression,
  * like the epsilon set (dense, rows of norm about 1): a_i ~ N(0, I/d),
@@ -79,7 +80,7 @@ int gtap_dataset_read_idx(const char *images_path, const char *labels_path, gtap
  * default of `gradtap converge`).
  * @return GTAP_OK and *out; GTAP_EINVAL (n or d zero, d > 2^32-1, bad
  * signal); GTAP_EOVERFLOW; GTAP_ENOMEM. */
-int gtap_dataset_synthetic_logreg(uint64_t n, uint64_t d, double signal, uint64_t seed, gtap_dataset **out);
+GTAP_API int gtap_dataset_synthetic_logreg(uint64_t n, uint64_t d, double signal, uint64_t seed, gtap_dataset **out);
 
 /* gtap_dataset_synthetic_images() - an MNIST-like 10-class set of 784
  * features in [0, 1] (28x28 "images"): each class has a random smooth
@@ -88,12 +89,12 @@ int gtap_dataset_synthetic_logreg(uint64_t n, uint64_t d, double signal, uint64_
  * [0, 1]. A test set: the same seed, another sample_seed. For the MLP when
  * no IDX files are at hand. Same seeds, same data.
  * @return GTAP_OK and *out; GTAP_EINVAL (n zero); GTAP_ENOMEM. */
-int gtap_dataset_synthetic_images(uint64_t n, uint64_t seed, uint64_t sample_seed, gtap_dataset **out);
+GTAP_API int gtap_dataset_synthetic_images(uint64_t n, uint64_t seed, uint64_t sample_seed, gtap_dataset **out);
 
 /* gtap_dataset_head() - a new dataset with the first `count` examples of
  * `data` (count <= n), for quick runs on a subset of a large file.
  * @return GTAP_OK and *out; GTAP_EINVAL; GTAP_ENOMEM. */
-int gtap_dataset_head(const gtap_dataset *data, uint64_t count, gtap_dataset **out);
+GTAP_API int gtap_dataset_head(const gtap_dataset *data, uint64_t count, gtap_dataset **out);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,7 @@
 #ifndef GRADTAP_TRAIN_MODEL_H
 #define GRADTAP_TRAIN_MODEL_H
 
+#include "gradtap/export.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,7 +44,7 @@ typedef struct gtap_model_options {
 } gtap_model_options;
 
 /* Fill `options` with the defaults above for `kind`. */
-void gtap_model_options_init(gtap_model_options *options, gtap_model_kind kind);
+GTAP_API void gtap_model_options_init(gtap_model_options *options, gtap_model_kind kind);
 
 typedef struct gtap_model gtap_model;
 
@@ -53,27 +54,27 @@ typedef struct gtap_model gtap_model;
  * @return GTAP_OK and *out (free with gtap_model_free); GTAP_EINVAL for a
  * bad option or data of the wrong kind (the message says which);
  * GTAP_EOVERFLOW; GTAP_ENOMEM. */
-int gtap_model_create(const gtap_model_options *options, const gtap_dataset *train, gtap_model **out);
+GTAP_API int gtap_model_create(const gtap_model_options *options, const gtap_dataset *train, gtap_model **out);
 
 /* Release a model. NULL is allowed. */
-void gtap_model_free(gtap_model *model);
+GTAP_API void gtap_model_free(gtap_model *model);
 
 /* Number of parameters d of the flat vector. */
-uint64_t gtap_model_dim(const gtap_model *model);
+GTAP_API uint64_t gtap_model_dim(const gtap_model *model);
 
 /* The model's kind, and its L2 weight lambda (0 for the MLP). */
-gtap_model_kind gtap_model_get_kind(const gtap_model *model);
-double gtap_model_lambda(const gtap_model *model);
+GTAP_API gtap_model_kind gtap_model_get_kind(const gtap_model *model);
+GTAP_API double gtap_model_lambda(const gtap_model *model);
 
 /* Layers: count, and layer i's name (owned by the model), offset and size
  * in the flat vector. @return GTAP_EINVAL for i out of range. */
-size_t gtap_model_layer_count(const gtap_model *model);
-int gtap_model_layer(const gtap_model *model, size_t i, const char **name, uint64_t *offset, uint64_t *size);
+GTAP_API size_t gtap_model_layer_count(const gtap_model *model);
+GTAP_API int gtap_model_layer(const gtap_model *model, size_t i, const char **name, uint64_t *offset, uint64_t *size);
 
 /* gtap_model_init_params() - initial parameters into x (dim floats):
  * zeros for logistic regression (as Stich et al.), He-uniform weights
  * drawn from `seed` and zero biases for the MLP. */
-int gtap_model_init_params(const gtap_model *model, uint64_t seed, float *x);
+GTAP_API int gtap_model_init_params(const gtap_model *model, uint64_t seed, float *x);
 
 /* gtap_model_gradient() - the minibatch gradient at x over the examples
  * `rows[0..count)` of `data`: grad = (1/count) sum_i grad f_i(x) (plus
@@ -81,7 +82,7 @@ int gtap_model_init_params(const gtap_model *model, uint64_t seed, float *x);
  * al.). `loss` (may be NULL) receives the minibatch mean loss.
  * @return GTAP_OK; GTAP_EINVAL (NULL, count 0 or > max_batch, a row >= n,
  * data with another d); GTAP_ENONFINITE when the gradient has NaN/Inf. */
-int gtap_model_gradient(gtap_model *model, const float *x, const gtap_dataset *data, const uint64_t *rows,
+GTAP_API int gtap_model_gradient(gtap_model *model, const float *x, const gtap_dataset *data, const uint64_t *rows,
                         uint64_t count, float *grad, double *loss);
 
 /* gtap_model_evaluate() - over the whole of `data`: the mean loss (for
@@ -90,7 +91,7 @@ int gtap_model_gradient(gtap_model *model, const float *x, const gtap_dataset *d
  * predicted class is right; logreg predicts sign(a.x), 0 counts as +1).
  * Either output may be NULL. Uses OpenMP threads; deterministic.
  * @return GTAP_OK; GTAP_EINVAL. */
-int gtap_model_evaluate(gtap_model *model, const float *x, const gtap_dataset *data, double *loss,
+GTAP_API int gtap_model_evaluate(gtap_model *model, const float *x, const gtap_dataset *data, double *loss,
                         double *accuracy);
 
 /* Result of gtap_logreg_optimum(). */
@@ -109,7 +110,7 @@ typedef struct gtap_optimum {
  * iterations. `x_star` (d doubles, may be NULL) receives the minimiser.
  * @return GTAP_OK (check result->converged); GTAP_EINVAL (non-binary data,
  * lambda <= 0, tolerance <= 0); GTAP_ENOMEM. */
-int gtap_logreg_optimum(const gtap_dataset *data, double lambda, double tolerance, int max_newton,
+GTAP_API int gtap_logreg_optimum(const gtap_dataset *data, double lambda, double tolerance, int max_newton,
                         double *x_star, gtap_optimum *result);
 
 #ifdef __cplusplus
