@@ -9,13 +9,13 @@ import os
 
 _LIBRARY_NAME = "libgradtap_capture.so"
 
-KINDS = {"grad": 0, "residual": 1, "acc": 2, "param": 3}
-DTYPES = {"float32": 1, "float16": 2, "bfloat16": 3}
-COMPRESSION = {None: 0, "none": 0, "gzip": 1, "lz4": 2}
-POLICIES = {"block": 0, "skip": 1}
-WANT_SNAPSHOT = 1
-WANT_SUMMARY = 2
-EDISABLED = -15
+# The codes of kinds, dtypes and compression modes are read from the library
+# below (_codes_from_library), never copied; the few numbers the C header
+# defines as macros only are checked against the library at import.
+POLICIES = {"block": 0, "skip": 1}      # gtap_capture_policy (capture.h)
+WANT_SNAPSHOT = 1                       # GTAP_CAPTURE_WANT_SNAPSHOT
+WANT_SUMMARY = 2                        # GTAP_CAPTURE_WANT_SUMMARY
+EDISABLED = -15                         # GTAP_EDISABLED (status.h)
 
 
 class CaptureOptions(ctypes.Structure):
@@ -132,6 +132,9 @@ def _declare(lib):
         "gtap_capture_close": (c.c_int, [p, c.POINTER(CaptureStats)]),
         "gtap_last_error": (c.c_char_p, []),
         "gtap_strerror": (c.c_char_p, [c.c_int]),
+        "gtap_kind_name": (c.c_char_p, [c.c_int]),
+        "gtap_dtype_name": (c.c_char_p, [c.c_int]),
+        "gtap_compression_name": (c.c_char_p, [c.c_int]),
     }
     for name, (restype, argtypes) in signatures.items():
         function = getattr(lib, name)
@@ -144,6 +147,25 @@ def _declare(lib):
 
 
 lib = _declare(_load())
+
+
+def _codes_from_library(name_of, first):
+    """{name: code} for the codes first, first+1, ... that the library names
+    (it answers "invalid" past the last one)."""
+    codes = {}
+    code = first
+    while True:
+        name = name_of(code).decode()
+        if name == "invalid":
+            return codes
+        codes[name] = code
+        code += 1
+
+
+KINDS = _codes_from_library(lib.gtap_kind_name, 0)
+DTYPES = _codes_from_library(lib.gtap_dtype_name, 1)
+COMPRESSION = dict(_codes_from_library(lib.gtap_compression_name, 0))
+COMPRESSION[None] = COMPRESSION["none"]
 
 
 def check(status, what):
