@@ -73,7 +73,17 @@ typedef enum gtap_capture_policy {
 /* The most steps in options.steps. */
 #define GTAP_CAPTURE_MAX_STEP_LIST 65536
 
+/* The layout version of gtap_capture_options (with its size, the first two
+ * fields): a library refuses options laid out by another version. */
+#define GTAP_CAPTURE_OPTIONS_VERSION 1u
+
 typedef struct gtap_capture_options {
+    /* Set by gtap_capture_options_init() or GTAP_CAPTURE_OPTIONS_INIT:
+     * sizeof(gtap_capture_options) and GTAP_CAPTURE_OPTIONS_VERSION as the
+     * caller was compiled with. gtap_capture_open() refuses other values
+     * with GTAP_EVERSION rather than misread the fields after them. */
+    size_t struct_size;
+    unsigned struct_version;
     /* Full snapshots at steps with step % every == 0 (0: none by period) and
      * at the steps listed in steps[0..step_count) (any order; may be NULL). */
     uint64_t every;
@@ -121,7 +131,19 @@ typedef struct gtap_capture_options {
     int quiet;                       /* 1: no line on stderr when capture turns itself off */
 } gtap_capture_options;
 
-/* Fill `options` with the defaults above. NULL is ignored. */
+/* The defaults above, as an initializer:
+ *     gtap_capture_options options = GTAP_CAPTURE_OPTIONS_INIT;
+ * (C99 designated initializers; the same values gtap_capture_options_init()
+ * sets). */
+#define GTAP_CAPTURE_OPTIONS_INIT                                                                        \
+    {                                                                                                    \
+        .struct_size = sizeof(gtap_capture_options), .struct_version = GTAP_CAPTURE_OPTIONS_VERSION,      \
+        .kinds = GTAP_KIND_BIT(GTAP_KIND_GRAD), .staging_bytes = (uint64_t)256 << 20,                     \
+        .compression = GTAP_COMPRESS_NONE, .policy = GTAP_CAPTURE_BLOCK, .rank = -1, .world_size = -1,    \
+        .per_rank_files = -1, .flush_bytes = (uint64_t)256 << 20, .flush_seconds = 1.0, .crash_safe = 1,   \
+    }
+
+/* Fill `options` with the defaults above (GTAP_CAPTURE_OPTIONS_INIT). NULL is ignored. */
 GTAP_API void gtap_capture_options_init(gtap_capture_options *options);
 
 /* sizeof(gtap_capture_options), for bindings (ctypes) to check their copy. */

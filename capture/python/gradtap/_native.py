@@ -18,10 +18,15 @@ WANT_SUMMARY = 2                        # GTAP_CAPTURE_WANT_SUMMARY
 EDISABLED = -15                         # GTAP_EDISABLED (status.h)
 
 
+_OPTIONS_VERSION = 1  # the layout of CaptureOptions below (GTAP_CAPTURE_OPTIONS_VERSION)
+
+
 class CaptureOptions(ctypes.Structure):
     """Mirror of gtap_capture_options (checked against gtap_capture_options_size)."""
 
     _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("struct_version", ctypes.c_uint),
         ("every", ctypes.c_uint64),
         ("steps", ctypes.POINTER(ctypes.c_int64)),
         ("step_count", ctypes.c_size_t),
@@ -143,6 +148,11 @@ def _declare(lib):
     if lib.gtap_capture_options_size() != ctypes.sizeof(CaptureOptions):
         raise ImportError("gradtap: gtap_capture_options has %d bytes in the library, %d here (version mismatch)"
                           % (lib.gtap_capture_options_size(), ctypes.sizeof(CaptureOptions)))
+    probe = CaptureOptions()
+    lib.gtap_capture_options_init(ctypes.byref(probe))
+    if probe.struct_version != _OPTIONS_VERSION:
+        raise ImportError("gradtap: the library's capture options are of layout version %d, this package knows %d"
+                          % (probe.struct_version, _OPTIONS_VERSION))
     return lib
 
 

@@ -21,17 +21,8 @@ static const double default_densities[] = {0.001, 0.01, 0.1};
 void gtap_capture_options_init(gtap_capture_options *options)
 {
     if (options == NULL) return;
-    memset(options, 0, sizeof *options);
-    options->kinds = GTAP_KIND_BIT(GTAP_KIND_GRAD);
-    options->staging_bytes = (uint64_t)256 << 20;
-    options->compression = GTAP_COMPRESS_NONE;
-    options->policy = GTAP_CAPTURE_BLOCK;
-    options->rank = -1;
-    options->world_size = -1;
-    options->per_rank_files = -1;
-    options->flush_bytes = (uint64_t)256 << 20;
-    options->flush_seconds = 1.0;
-    options->crash_safe = 1;
+    const gtap_capture_options defaults = GTAP_CAPTURE_OPTIONS_INIT;
+    *options = defaults;
 }
 
 size_t gtap_capture_options_size(void)
@@ -183,6 +174,12 @@ static int copy_densities(gtap_capture *capture, const gtap_capture_options *opt
 
 int capture_copy_options(gtap_capture *capture, const char *path, const gtap_capture_options *options)
 {
+    if (options->struct_size != sizeof *options || options->struct_version != GTAP_CAPTURE_OPTIONS_VERSION)
+        return gtap_set_error(GTAP_EVERSION,
+                              "capture options of size %zu, version %u, where this library has size %zu, version %u "
+                              "(initialise them with gtap_capture_options_init or GTAP_CAPTURE_OPTIONS_INIT)",
+                              options->struct_size, options->struct_version, sizeof *options,
+                              GTAP_CAPTURE_OPTIONS_VERSION);
     if (options->kinds == 0 || (options->kinds & ~GTAP_KIND_ALL) != 0)
         return gtap_set_error(GTAP_EINVAL, "capture: kinds 0x%x is not a non-empty set of GTAP_KIND_BIT()",
                               options->kinds);
