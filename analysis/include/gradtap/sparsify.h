@@ -40,9 +40,13 @@
  *    such values it saw in result->nonfinite. No compressor ever selects a
  *    NaN. (Compressors that read u only partially still scan all of it.)
  *  - Randomness (random-k, DGC's sample) comes from the counter-based
- *    generator below, keyed by the object's seed and a per-call stream (e.g.
- *    the step, or step * P + rank): the same (seed, stream, u, k) gives the
- *    same output bit for bit, on any thread count.
+ *    splitmix64 generator of gradtap/random.h (gtap_srng_u64), keyed by the
+ *    object's seed and a per-call stream (e.g. the step, or step * P +
+ *    rank): the same (seed, stream, u, k) gives the same output bit for
+ *    bit, on any thread count and on any machine. The CUDA kernels draw
+ *    from Philox4x32-10 (gradtap/philox.h) instead, so a device random-k
+ *    with the same seed selects a different (equally distributed) set; the
+ *    device kernels are reproducible against their own C references.
  *  - Objects are not thread-safe; use one per thread. Distinct objects are
  *    independent.
  *

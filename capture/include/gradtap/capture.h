@@ -36,6 +36,17 @@
  * the file, bit for bit; gradtap's reader opens such a file directly, h5py
  * after `gradtap recover FILE` (or with swmr=True). See docs/CAPTURE.md.
  *
+ * Threads and HDF5: the writer thread calls HDF5 while your threads run.
+ * HDF5 serialises its calls by a global lock only when it is built
+ * thread-safe (Debian's libhdf5 is: H5_HAVE_THREADSAFE); with an HDF5 built
+ * without it, no other thread of the process may call HDF5 (h5py using
+ * the same libhdf5 included) while a capture is open. In any build, do not
+ * open the capture's own file with HDF5 in the same process before
+ * gtap_capture_close() returns; read it from another process (SWMR) or
+ * after close. The gtap_capture_* functions may be called from several
+ * threads on one capture; record calls for one tensor and kind must come
+ * in increasing step order.
+ *
  * Errors: a failure of the file system or of HDF5 (full disk, removed
  * directory, ...) turns the capture off: one line goes to stderr (unless
  * options.quiet), later calls return GTAP_EDISABLED quickly and do nothing,
@@ -220,7 +231,14 @@ GTAP_API int gtap_capture_record(gtap_capture *capture, int tensor_id, gtap_kind
  * the copy ran: work queued later on the same stream is ordered after it;
  * gtap_capture_copies_done() tells when a ticket's copy has completed.
  * *ticket (may be NULL) receives this copy's ticket (0 when nothing was
- * copied). Summaries of device data are computed on the host from the copy.
+ * copied). Summaries of float32 device data are computed on the device, on
+ * `cuda_stream` (gtap_cuda_summary of gradtap/cuda.h; only the ~2.5 KiB
+ * result is copied back, and the vector itself only when a snapshot is
+ * due at this step too); fp16/bf16 data, more than 8 densities, tensors of
+ * 2^32 elements or more, and data on another device than the current one
+ * take the host path (the copy, then gtap_summary_compute on the writer
+ * thread). With NaN/Inf in the data the device path stores r_k as NaN (the
+ * device ranks them into the top-k); the host path counts and skips them.
  * @return as gtap_capture_record; GTAP_EUNSUPPORTED without CUDA;
  * GTAP_ECUDA when a CUDA call fails (the capture turns off). */
 GTAP_API int gtap_capture_record_device(gtap_capture *capture, int tensor_id, gtap_kind kind, int64_t step,

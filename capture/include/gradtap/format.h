@@ -98,47 +98,61 @@ GTAP_API int gtap_writer_create(const char *path, const gtap_writer_options *opt
                        gtap_writer **writer);
 
 /* gtap_writer_set_meta() - free user metadata: a string attribute `key` on
- * the /meta group (key: 1..255 bytes, no '/'). Overwrites an existing key. */
+ * the /meta group (key: 1..255 bytes, no '/'). Overwrites an existing key.
+ * @return GTAP_OK; GTAP_EINVAL (NULL, bad key); GTAP_ESTATE once the file is
+ *         in SWMR mode (no new attributes then); GTAP_EIO from HDF5. */
 GTAP_API int gtap_writer_set_meta(gtap_writer *writer, const char *key, const char *value);
 
 /* gtap_writer_add_tensor() - declare a tensor. `name` is any non-empty UTF-8
  * string without NUL, up to 4095 bytes ('.' and '/' allowed, as in PyTorch
  * parameter names); `numel` its element count (0 allowed); `dtype` how it
  * is stored. Declaring the same name again with the same numel and dtype is
- * a no-op; with others it fails with GTAP_EEXIST. */
+ * a no-op; with others it fails with GTAP_EEXIST.
+ * @return GTAP_OK; GTAP_EINVAL (NULL, empty or over-long name); GTAP_EDTYPE;
+ *         GTAP_EEXIST; GTAP_EOVERFLOW (numel * element size overflows);
+ *         GTAP_ESTATE in SWMR mode; GTAP_ENOMEM; GTAP_EIO from HDF5. */
 GTAP_API int gtap_writer_add_tensor(gtap_writer *writer, const char *name, uint64_t numel,
                            gtap_dtype dtype);
 
 /* gtap_writer_prepare() - create the datasets of (tensor, kind) now rather
  * than at its first write. Needed before gtap_writer_start_swmr(), after
- * which no new datasets can be created. */
+ * which no new datasets can be created.
+ * @return GTAP_OK (also when they exist already); GTAP_ENOTFOUND (tensor not
+ *         declared); GTAP_EINVAL (kind); GTAP_ESTATE in SWMR mode; GTAP_EIO. */
 GTAP_API int gtap_writer_prepare(gtap_writer *writer, const char *name, gtap_kind kind);
 
 /* gtap_writer_write() - append one snapshot. `data` holds numel elements of
  * the tensor's dtype (`data` may be NULL when numel is 0). Steps must be >= 0
  * and strictly increasing per (tensor, kind): GTAP_EEXIST for a repeated
  * step, GTAP_EINVAL for a decreasing one. The data is in the file after this
- * call returns; it is durable on disk after gtap_writer_flush(). */
+ * call returns; it is durable on disk after gtap_writer_flush().
+ * @return GTAP_OK; GTAP_EEXIST; GTAP_EINVAL; GTAP_ENOTFOUND (tensor not
+ *         declared); GTAP_ESTATE (a new kind in SWMR mode); GTAP_EIO. */
 GTAP_API int gtap_writer_write(gtap_writer *writer, const char *name, gtap_kind kind,
                       int64_t step, const void *data);
 
 /* gtap_writer_write_float32() - as gtap_writer_write, with float32 input
- * converted to the tensor's dtype (round to nearest even). */
+ * converted to the tensor's dtype (round to nearest even).
+ * @return as gtap_writer_write(); GTAP_ENOMEM for the conversion buffer. */
 GTAP_API int gtap_writer_write_float32(gtap_writer *writer, const char *name, gtap_kind kind,
                               int64_t step, const float *data);
 
-/* gtap_writer_flush() - push everything written so far to the disk. */
+/* gtap_writer_flush() - push everything written so far to the disk.
+ * @return GTAP_OK; GTAP_EINVAL (NULL); GTAP_EIO when HDF5 cannot flush. */
 GTAP_API int gtap_writer_flush(gtap_writer *writer);
 
 /* gtap_writer_start_swmr() - switch the file into HDF5 single-writer/
  * multiple-reader mode: from now on readers may open it while it is being
  * written, and every flush leaves a consistent file on disk (see FORMAT.md,
- * crash safety). Tensors and kinds must all be prepared before. */
+ * crash safety). Tensors and kinds must all be prepared before.
+ * @return GTAP_OK; GTAP_EINVAL (NULL); GTAP_EIO when HDF5 refuses. */
 GTAP_API int gtap_writer_start_swmr(gtap_writer *writer);
 
 /* gtap_writer_close() - mark the file complete (root attribute complete=1),
  * flush and close it. NULL is allowed. Returns the first error met, but
- * always releases the writer. */
+ * always releases the writer.
+ * @return GTAP_OK; GTAP_EIO (the file may then lack complete=1; see
+ *         `gradtap recover`). */
 GTAP_API int gtap_writer_close(gtap_writer *writer);
 
 /* ------------------------------------------------------------------ reader */
@@ -179,10 +193,11 @@ GTAP_API void gtap_reader_close(gtap_reader *reader);
 /* The path the reader was opened on. */
 GTAP_API const char *gtap_reader_path(const gtap_reader *reader);
 
-/* Root attributes and the file's size. */
+/* Root attributes and the file's size. @return GTAP_OK; GTAP_EINVAL (NULL). */
 GTAP_API int gtap_reader_file_info(gtap_reader *reader, gtap_file_info *info);
 
-/* Number of tensors, and the i-th (sorted by name, 0 <= i < count). */
+/* Number of tensors (0 for NULL), and the i-th (sorted by name,
+ * 0 <= i < count). @return GTAP_OK; GTAP_EINVAL (NULL, index out of range). */
 GTAP_API size_t gtap_reader_tensor_count(const gtap_reader *reader);
 GTAP_API int gtap_reader_tensor(gtap_reader *reader, size_t index, gtap_tensor_info *info);
 
@@ -192,7 +207,8 @@ GTAP_API int gtap_reader_find_tensor(gtap_reader *reader, const char *name, size
 /* gtap_reader_steps() - the committed steps of (tensor index, kind) in
  * increasing order. Writes at most `capacity` into `steps` (may be NULL when
  * capacity is 0) and the total number into *count, so callers may first ask
- * for the count. A kind with no snapshots gives *count = 0 and GTAP_OK. */
+ * for the count. A kind with no snapshots gives *count = 0 and GTAP_OK.
+ * @return GTAP_OK; GTAP_EINVAL (NULL, tensor index or kind out of range). */
 GTAP_API int gtap_reader_steps(gtap_reader *reader, size_t tensor, gtap_kind kind,
                       int64_t *steps, size_t capacity, size_t *count);
 
@@ -209,20 +225,25 @@ GTAP_API int gtap_reader_read_range(gtap_reader *reader, size_t tensor, gtap_kin
                            int64_t step, uint64_t offset, uint64_t count, float *out);
 
 /* gtap_reader_read_raw() - as gtap_reader_read_range, in the stored dtype
- * (count * gtap_dtype_size(dtype) bytes). */
+ * (count * gtap_dtype_size(dtype) bytes). @return as gtap_reader_read_range(). */
 GTAP_API int gtap_reader_read_raw(gtap_reader *reader, size_t tensor, gtap_kind kind,
                          int64_t step, uint64_t offset, uint64_t count, void *out);
 
 /* gtap_reader_meta() - the user metadata value for `key` copied into `value`
- * (NUL-terminated, truncated to capacity). GTAP_ENOTFOUND if absent. */
+ * (NUL-terminated, truncated to capacity).
+ * @return GTAP_OK; GTAP_ENOTFOUND if absent; GTAP_EINVAL (NULL, capacity 0). */
 GTAP_API int gtap_reader_meta(gtap_reader *reader, const char *key, char *value, size_t capacity);
 
-/* gtap_reader_meta_count() / gtap_reader_meta_key(): enumerate metadata keys. */
+/* gtap_reader_meta_count() / gtap_reader_meta_key(): enumerate metadata keys
+ * (count 0 for NULL). @return GTAP_OK; GTAP_ENOTFOUND (index >= count);
+ * GTAP_EINVAL (NULL). */
 GTAP_API size_t gtap_reader_meta_count(gtap_reader *reader);
 GTAP_API int gtap_reader_meta_key(gtap_reader *reader, size_t index, char *key, size_t capacity);
 
 /* gtap_reader_refresh() - for a file being written in SWMR mode: see the
- * snapshots committed since open (or the last refresh). */
+ * snapshots committed since open (or the last refresh).
+ * @return GTAP_OK; GTAP_EINVAL (NULL); GTAP_EFORMAT or GTAP_EIO when a
+ *         commit log can no longer be read (the reader keeps what it had). */
 GTAP_API int gtap_reader_refresh(gtap_reader *reader);
 
 #ifdef __cplusplus
