@@ -9,6 +9,15 @@
 
 #include "sparsify/internal.h"
 
+/* dgck's sample size for a vector of d. */
+uint64_t sp_dgc_sample_size(const gtap_sparsify_options *opt, uint64_t d)
+{
+    double scaled = ceil(opt->sample_ratio * (double)d);
+    uint64_t n = scaled >= (double)d ? d : (uint64_t)scaled;
+    if (n < opt->min_sample) n = opt->min_sample;
+    return n < d ? n : d;
+}
+
 int sp_run_dgck(gtap_sparsifier *sp, const float *u, uint64_t d, uint64_t k, uint64_t stream, uint64_t *indices,
                 float *values, uint64_t capacity, gtap_sparsify_result *res)
 {

@@ -30,15 +30,6 @@ static int check_options(const gtap_sparsify_options *opt)
     return GTAP_OK;
 }
 
-/* dgck's sample size for a vector of d. */
-uint64_t sp_dgc_sample_size(const gtap_sparsify_options *opt, uint64_t d)
-{
-    double scaled = ceil(opt->sample_ratio * (double)d);
-    uint64_t n = scaled >= (double)d ? d : (uint64_t)scaled;
-    if (n < opt->min_sample) n = opt->min_sample;
-    return n < d ? n : d;
-}
-
 static void *alloc_array(uint64_t count, size_t size, int *rc)
 {
     if (count > SIZE_MAX / size) {
