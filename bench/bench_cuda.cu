@@ -1,6 +1,6 @@
 /*
  * bench_cuda.cu - speed of the gradtap_cuda kernels against the memory floor
- * (ALGORITHMS.md section 6). For d = 2^20 .. 2^28 and rho = 0.001, 0.01 it
+ * (docs/THEORY.md s.9). For d = 2^20 .. 2^28 and rho = 0.001, 0.01 it
  * times every selector, error feedback fused with top-k and Gaussian-k, and
  * the summary, with CUDA events (median of --runs runs), rotating through
  * enough input copies that the L2 cache cannot hold them. Effective bandwidth

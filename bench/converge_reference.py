@@ -4,7 +4,7 @@ performance run (issue 5), timed in the same session as gradtap itself.
 
 Logistic regression on synthetic epsilon-like data (a_i ~ N(0, I/d), labels
 from a hidden model of scale 3), n = 100000, d = 2000 dense, 3 epochs of
-single-sample SGD with top-k memory in the Stich form (ALGORITHMS.md 4-5):
+single-sample SGD with top-k memory in the Stich form (docs/THEORY.md s.5, s.8):
     p = m + eta_t g,  keep the k largest |p_i| (np.argpartition),
     x -= C(p),  m = p - C(p),  eta_t = gamma / (lambda (t + a)),
     xbar weighted with w_t = (t + a)^2,

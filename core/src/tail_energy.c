@@ -1,6 +1,6 @@
 /* tail_energy.c - exact tail energies T_k and head energies H_k of top-k for
  * many k at once, in O(d), by a two-level radix histogram of the bit
- * patterns of |u| (ALGORITHMS.md section 1; contract in gradtap/tail.h).
+ * patterns of |u| (docs/THEORY.md s.3; contract in gradtap/tail.h).
  *
  * Level 1 (pass 1): key = top 16 of the 31 magnitude bits; per key a count
  * and the EXACT sum of u_i^2: inside a bucket every |u_i| is m * 2^(e-150)

@@ -8,7 +8,7 @@
 #include "gradtap/tail.h"
 
 /* Coordinates per block: the moments of a block are taken in one cache-hot
- * loop and merged into the running moments (ALGORITHMS.md section 1). */
+ * loop and merged into the running moments (docs/THEORY.md s.3). */
 #define GTAP_TAIL_BLOCK 2048
 
 /* Add n <= GTAP_TAIL_BLOCK coordinates to `moments`. `has_nonfinite` 0

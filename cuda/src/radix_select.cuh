@@ -1,6 +1,6 @@
 /*
  * radix_select.cuh - exact top-k by MSD radix select on 64-bit selection keys
- * (keys.h: magnitude or random high word, ~index low word; ALGORITHMS.md s.3).
+ * (keys.h: magnitude or random high word, ~index low word; docs/THEORY.md s.4.2).
  *
  * Six levels of 11-bit digits (the last has 9). Level L: a histogram of digit
  * L over the elements whose higher digits match the prefix chosen so far; one

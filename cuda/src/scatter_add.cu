@@ -1,5 +1,5 @@
 /*
- * scatter_add.cu - decode / aggregate sparse messages (ALGORITHMS.md s.4):
+ * scatter_add.cu - decode / aggregate sparse messages (docs/THEORY.md s.5):
  * dense[i] += scale * (sum of the values sent for index i), summing
  * duplicates, deterministically: CUB's stable radix sort by index, then one
  * thread per run of equal indices sums the run in double in message order.

@@ -1,5 +1,5 @@
 /*
- * select.cu - the public selectors of gradtap/cuda.h (ALGORITHMS.md s.3) and
+ * select.cu - the public selectors of gradtap/cuda.h (docs/THEORY.md s.4) and
  * their fusion with error feedback (s.4): argument checks, workspace layout,
  * and the fixed launch sequence of each selector over the building blocks
  * (moments.cuh, search.cuh, radix_select.cuh). No host synchronisation.

@@ -1,6 +1,6 @@
 /*
  * gradtap/error_feedback.h - error feedback (memory) around any compressor,
- * ALGORITHMS.md section 4. Included by gradtap/sparsify.h.
+ * docs/THEORY.md s.5. Included by gradtap/sparsify.h.
  *
  * Two forms, named by the run that uses them:
  *  - Stich (learning rate inside the memory):

@@ -1,7 +1,7 @@
 /*
  * gradtap/fit.h - maximum-likelihood fits of the coordinate distribution of
  * a snapshot, goodness of fit, and the contraction ratio that a fitted
- * family predicts for top-k (ALGORITHMS.md section 2).
+ * family predicts for top-k (docs/THEORY.md s.6-7).
  *
  * Families (location mu, scale s, shape):
  *   gauss    N(mu, s^2)                          shape unused
@@ -89,7 +89,7 @@ GTAP_API double gtap_fit_second_moment(const gtap_fit *fit);
  * the root finder or the integration fails (message says which). */
 GTAP_API int gtap_fit_predicted_ratio(const gtap_fit *fit, double rho, double *ratio);
 
-/* Closed forms for zero-mean families (ALGORITHMS.md section 2):
+/* Closed forms for zero-mean families (docs/THEORY.md s.7):
  * Gaussian 1 - rho - 2 z phi(z) with z = Phi^-1(1 - rho/2);
  * Laplace 1 - rho (s^2 + 2 s + 2) / 2 with s = -ln(rho). NaN outside (0,1]. */
 GTAP_API double gtap_ratio_gauss(double rho);

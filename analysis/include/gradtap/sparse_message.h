@@ -1,7 +1,7 @@
 /*
  * gradtap/sparse_message.h - sparse messages between workers: summing P
  * (index, value) messages into a dense vector (duplicate indices summed,
- * empty messages and varying counts handled; ALGORITHMS.md 4), and the
+ * empty messages and varying counts handled; docs/THEORY.md s.5), and the
  * canonical layout of an exchange. Included by gradtap/sparsify.h.
  *
  * Canonical exchange layout (what a sparse allgather on MPI produces, and

@@ -1,7 +1,7 @@
 /*
  * gradtap/sparsify.h - gradient compressors (sparsifiers): the manual.
  *
- * One interface for every compressor of ALGORITHMS.md section 3: a
+ * One interface for every compressor of docs/THEORY.md s.4: a
  * sparsifier takes a float32 vector u of length d and a target count k (or,
  * for the hard threshold, a level lambda) and writes the kept coordinates as
  * (index, value) pairs into caller buffers. Indices are written in strictly
@@ -23,7 +23,7 @@
  * Performance contract: a gtap_sparsifier holds every work buffer it needs
  * for vectors up to d_max, allocated in gtap_sparsifier_create(); calls make
  * no allocation (the hot path of a trainer). Exact top-k is O(d): radix
- * select on the bit patterns of |u| (ALGORITHMS.md 3), never a sort.
+ * select on the bit patterns of |u| (docs/THEORY.md s.4.2), never a sort.
  *
  * Conventions shared by every compressor (the CUDA implementation in cuda/
  * follows the same contracts and is tested against this one):
@@ -31,7 +31,7 @@
  *    ignore it (k = 0 allowed there). k = 0 or k > d otherwise fails with
  *    GTAP_EINVAL. gtap_k_from_density() (gradtap/density.h) turns a density into k.
  *  - Ties: Top_k(u) keeps the k largest |u_i|; among equal |u_i| at the
- *    boundary the lower index wins (ALGORITHMS.md 1), so results are
+ *    boundary the lower index wins (docs/THEORY.md s.1), so results are
  *    deterministic. Comparisons of |u_i| with a threshold t use ">= t",
  *    except gaussiank-ref, which reproduces the reference code's "> t".
  *  - Signed zero: |-0.0| = |+0.0| = 0.
@@ -125,7 +125,7 @@ typedef struct gtap_sparsify_options {
     int quality;            /* nonzero: every call also fills result->quality
                                (costs an exact top-k and two passes; default 0) */
 
-    /* gaussiank (ALGORITHMS.md 3): first threshold t0 from N(mu, sigma^2)
+    /* gaussiank (docs/THEORY.md s.4.4): first threshold t0 from N(mu, sigma^2)
      * two-sided, then counting passes until band_low*k <= count <=
      * band_high*k or max_passes counting passes were made. */
     double band_low;        /* default 0.8; 0 < band_low <= 1 */
@@ -157,7 +157,7 @@ GTAP_API void gtap_sparsify_options_init(gtap_sparsify_options *opt, gtap_sparsi
 
 typedef struct gtap_sparsifier gtap_sparsifier;
 
-/* How good one output was, against the exact Top_k(u) (ALGORITHMS.md 3).
+/* How good one output was, against the exact Top_k(u) (docs/THEORY.md s.4.1).
  * Sums of squares are accumulated in double; NaN marks undefined values. */
 typedef struct gtap_sparsify_quality {
     double norm2;       /* ||u||^2 */
@@ -240,7 +240,7 @@ GTAP_API int gtap_sparsifier_capacity(const gtap_sparsifier *sp, uint64_t d, uin
  *         (result->count says how many are needed; the buffers' contents
  *         are unspecified). Never allocates.
  *
- * What each kind does (ALGORITHMS.md 3):
+ * What each kind does (docs/THEORY.md s.4):
  *  topk:   radix select on the bit pattern of |u_i| (11+10+10 bit digits)
  *          finds the k-th largest |u_i|, then one pass writes every |u_i|
  *          above it and the lowest-index ties. Exactly Top_k(u).

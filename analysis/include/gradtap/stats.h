@@ -74,7 +74,7 @@ GTAP_API int gtap_sample_stride(const float *u, uint64_t d, uint64_t max, float 
 /* s = ceil(d / max) (1 when d <= max; max >= 1). */
 GTAP_API uint64_t gtap_sample_index_stride(uint64_t d, uint64_t max);
 
-/* k for a density (ALGORITHMS.md section 1): max(1, floor(rho * d)),
+/* k for a density (docs/THEORY.md s.1): max(1, floor(rho * d)),
  * clamped to d; 0 only when d = 0. rho in (0, 1]. */
 GTAP_API uint64_t gtap_k_for_density(double rho, uint64_t d);
 

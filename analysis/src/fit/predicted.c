@@ -1,5 +1,5 @@
 /* predicted.c - the top-k contraction ratio a fitted family predicts
- * (ALGORITHMS.md section 2): closed forms for zero-mean Gaussian and
+ * (docs/THEORY.md s.7): closed forms for zero-mean Gaussian and
  * Laplace, otherwise the threshold by Brent's method on P(|X| > t) = rho
  * and E[X^2 ; |X| > t] by GSL adaptive integration over the two tails. */
 #include <gsl/gsl_cdf.h>

@@ -1,5 +1,5 @@
 /*
- * sparsify/dgck.c - DGC-k (Lin et al., ALGORITHMS.md 3): a threshold from a
+ * sparsify/dgck.c - DGC-k (Lin et al., docs/THEORY.md s.4.6): a threshold from a
  * uniform sample (with replacement) of max(sample_ratio*d, min_sample)
  * coordinates, the count of |u_i| >= t, exact top-k among the selection
  * above 1.3k, t *= 0.8 and retry below 0.8k (bounded). Unlike the

@@ -1,6 +1,6 @@
 /*
  * sparsify/error_feedback.c - error feedback around any compressor
- * (ALGORITHMS.md 4): Stich's form (p = m + eta grad; g = C(p); m = p - g)
+ * (docs/THEORY.md s.5): Stich's form (p = m + eta grad; g = C(p); m = p - g)
  * and Shi's (u = grad + r; s = C(u); r = u - s), with memory on or off,
  * per-segment (per-layer) or global selection. The memory is updated in
  * place, so a step reads grad once and the memory twice.

@@ -1,5 +1,5 @@
 /*
- * sparsify/gaussiank.c - gradtap's Gaussian-k (ALGORITHMS.md 3, Shi et
+ * sparsify/gaussiank.c - gradtap's Gaussian-k (docs/THEORY.md s.4.4, Shi et
  * al.): moments in one pass, the two-sided first threshold of N(mu, sigma^2)
  * (GSL quantiles and Brent's root finder), then counting passes that move
  * t inside a bracket (quantile-ratio steps until a count above the band is

@@ -1,7 +1,7 @@
 /*
  * sparsify/gaussiank_ref.c - Gaussian-k as the reference code
  * (hclhkbu/GaussianK-SGD) behaves, bugs included, for comparison
- * (ALGORITHMS.md 3): one-sided threshold mu + z sigma with
+ * (docs/THEORY.md s.4.5): one-sided threshold mu + z sigma with
  * z = Phi^-1(1 - rho/2), counts of |u_i| > t, t x0.5 / x1.5 whenever the
  * count leaves [2k/3, 4k/3], at most 3 counting passes, and the set of the
  * last count kept whatever its size.

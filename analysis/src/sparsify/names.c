@@ -1,6 +1,6 @@
 /*
  * sparsify/names.c - the names of the compressors (for the CLI), option
- * defaults and k from a density (ALGORITHMS.md 1).
+ * defaults and k from a density (docs/THEORY.md s.1).
  */
 #include <math.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * sparsify/quality.c - how good a compressor's output is (ALGORITHMS.md 3):
+ * sparsify/quality.c - how good a compressor's output is (docs/THEORY.md s.4.1):
  * recall against the exact Top_k set, energy kept ||u_S||^2 / H_k(u), and
  * the compressor's own ratio ||u - C(u)||^2 / ||u||^2 with 1 - ratio summed
  * directly. H_k comes from gradtap/tail.h (exact, double).

@@ -1,9 +1,9 @@
 /*
  * sparsify/radix.c - exact top-k in O(n) by radix select on the bit pattern
- * of |u_i| (ALGORITHMS.md 3), never a sort: one histogram pass of the top
+ * of |u_i| (docs/THEORY.md s.4.2), never a sort: one histogram pass of the top
  * 11 key bits, one pass that writes the coordinates above the boundary
  * bucket and collects the bucket, then two 10-bit levels over the bucket
- * only. Ties at the boundary go to the lower index (ALGORITHMS.md 1).
+ * only. Ties at the boundary go to the lower index (docs/THEORY.md s.1).
  */
 #include "sparsify/internal.h"
 

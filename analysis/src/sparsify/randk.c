@@ -1,5 +1,5 @@
 /*
- * sparsify/randk.c - random-k (ALGORITHMS.md 3): a uniform k-subset without
+ * sparsify/randk.c - random-k (docs/THEORY.md s.4.3): a uniform k-subset without
  * replacement by Floyd's algorithm over a bitmap of d bits (O(k) draws),
  * emitted in increasing index order by scanning the bitmap, which is left
  * cleared. The unbiased variant scales the values by d/k.

@@ -1,5 +1,5 @@
 /*
- * sparsify/sign.c - scaled sign (Karimireddy et al., ALGORITHMS.md 3):
+ * sparsify/sign.c - scaled sign (Karimireddy et al., docs/THEORY.md s.4.9):
  * C(u) = (||u||_1 / d) sign(u) over all d coordinates, sign(0) = +1, so that
  * ||u - C(u)||^2 = ||u||^2 - ||u||_1^2 / d exactly.
  */

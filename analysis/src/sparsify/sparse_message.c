@@ -1,7 +1,7 @@
 /*
  * sparsify/sparse_message.c - summing sparse messages of P workers into a
  * dense vector (duplicates add up, empty messages and varying counts are
- * fine; ALGORITHMS.md 4) and the canonical byte layout of one message.
+ * fine; docs/THEORY.md s.5) and the canonical byte layout of one message.
  */
 #include <math.h>
 #include <string.h>

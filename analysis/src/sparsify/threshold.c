@@ -1,5 +1,5 @@
 /*
- * sparsify/threshold.c - the hard threshold (Sahu et al., ALGORITHMS.md 3):
+ * sparsify/threshold.c - the hard threshold (Sahu et al., docs/THEORY.md s.4.8):
  * keep |u_i| >= lambda in one pass; ||u - C(u)||^2 <= d lambda^2.
  */
 #include "sparsify/internal.h"

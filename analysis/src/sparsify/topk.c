@@ -1,5 +1,5 @@
 /*
- * sparsify/topk.c - the exact top-k compressor (ALGORITHMS.md 3) and the
+ * sparsify/topk.c - the exact top-k compressor (docs/THEORY.md s.4.2) and the
  * threshold-search pass and finish (with its "exact top-k among the
  * candidates") that gaussiank, dgck, trimmed and redsync share; all on the
  * radix select of radix.c.

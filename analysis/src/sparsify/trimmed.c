@@ -1,5 +1,5 @@
 /*
- * sparsify/trimmed.c - trimmed top-k and RedSync (ALGORITHMS.md 3): the
+ * sparsify/trimmed.c - trimmed top-k and RedSync (docs/THEORY.md s.4.7): the
  * threshold mean|u| + r (max|u| - mean|u|) with r found by bisection on the
  * counts. RedSync keeps what the threshold selects (variable count);
  * trimmed top-k searches for at least k candidates and finishes with an

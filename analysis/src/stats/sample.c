@@ -1,5 +1,5 @@
 /* sample.c - the deterministic stride subsample used by the slow fits on
- * very large vectors, and k from a density (ALGORITHMS.md section 1). */
+ * very large vectors, and k from a density (docs/THEORY.md s.1). */
 #include <math.h>
 #include <stdlib.h>
 

@@ -3,7 +3,7 @@
  * Each thread owns an accumulator; a chunk is cut into fixed segments that
  * the threads take in turn; the moments of each segment are kept apart and
  * merged in segment order, and the histogram sums are exact, so results do
- * not depend on the number of threads (ALGORITHMS.md section 1). */
+ * not depend on the number of threads (docs/THEORY.md s.3). */
 #include <omp.h>
 #include <stdlib.h>
 

@@ -107,7 +107,7 @@ typedef struct gtap_capture_options {
      * Summaries are independent of full snapshots. */
     uint64_t summary_every;
     /* Densities rho in (0, 1] for the summary's tail-energy ratios r_k,
-     * k = max(1, floor(rho * numel)) (ALGORITHMS.md section 1). Default:
+     * k = max(1, floor(rho * numel)) (docs/THEORY.md s.1). Default:
      * 0.001, 0.01, 0.1. density_count 0 with densities NULL: the default. */
     const double *densities;
     size_t density_count;

@@ -41,7 +41,7 @@ extern "C" {
 #define GTAP_FORMAT_NAME "gradtap-snapshots"
 #define GTAP_FORMAT_VERSION 1
 
-/* What a snapshot holds (ALGORITHMS.md section 4). */
+/* What a snapshot holds (docs/THEORY.md s.5). */
 typedef enum gtap_kind {
     GTAP_KIND_GRAD = 0,     /* the gradient */
     GTAP_KIND_RESIDUAL = 1, /* the error-feedback memory */

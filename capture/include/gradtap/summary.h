@@ -7,7 +7,7 @@
  * -Inf), moments of the finite coordinates (mean, variance with ddof 0,
  * skewness g1, excess kurtosis g2, min, max, ||u||^2, ||u||_1), a histogram
  * of log2|u| and the tail-energy ratios r_k = T_k / ||u||^2 for configured
- * densities (ALGORITHMS.md section 1: k = max(1, floor(rho * numel)); T_k is
+ * densities (docs/THEORY.md s.1: k = max(1, floor(rho * numel)); T_k is
  * exact, computed by gradtap/tail.h). As in tail.h, NaN and Inf are counted
  * and excluded from every other statistic; r_k is NaN when ||u||^2 = 0.
  *

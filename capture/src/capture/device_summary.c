@@ -180,7 +180,7 @@ int device_summary_convert(const void *host_result, const double *densities, siz
     summary->density_count = density_count;
     /* The device ranks NaN and Inf above every finite value, so with any of
      * them its top-k set is not the finite-value top-k that r_k of the host
-     * summary (and ALGORITHMS.md section 1) refers to: no ratio then. */
+     * summary (and docs/THEORY.md s.1) refers to: no ratio then. */
     int all_finite = stats->n_finite == stats->d;
     for (size_t i = 0; i < density_count; i++) {
         summary->densities[i] = densities[i];

@@ -1,5 +1,5 @@
 /* summary.c - compute one summary of a vector (gradtap/summary.h): counts
- * and moments and exact tail energies from gradtap/tail.h (ALGORITHMS.md
+ * and moments and exact tail energies from gradtap/tail.h (docs/THEORY.md
  * section 1), plus the log2|u| histogram, read straight off the float's
  * exponent bits. */
 #include <math.h>

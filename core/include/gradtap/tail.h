@@ -3,7 +3,7 @@
  * in O(d), for many k at once, over a vector given whole or in chunks.
  *
  * For u in R^d (float32) and each requested k this computes
- * (ALGORITHMS.md section 1):
+ * (docs/THEORY.md s.3):
  *   head energy  H_k = sum of the k largest u_i^2,
  *   tail energy  T_k = ||u - Top_k(u)||^2 = sum of the d-k smallest u_i^2,
  * together with ||u||^2, the count, mean, central moment sums M2..M4, min,

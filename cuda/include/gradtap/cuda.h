@@ -17,7 +17,7 @@
  * in flight at the same time. Workspaces sized for (d, k) serve any smaller
  * d and k with the same parameters.
  *
- * Conventions shared by every function (see ALGORITHMS.md sections 1 and 3):
+ * Conventions shared by every function (see docs/THEORY.md s.1 and s.4.1):
  *  - u is float32, d = numel. Indices are uint32_t, so d <= 4294967295
  *    (larger d fails with GTAP_EOVERFLOW). d = 0 is GTAP_EINVAL.
  *  - Magnitudes are ordered by the bit pattern of |u| (sign cleared), which
@@ -29,7 +29,7 @@
  *    clear error, a kernel inside a training step cannot. On finite data the
  *    two select the same sets: tests/cuda/test_cuda_parity.c.)
  *  - Exact top-k ties at the boundary are broken by the LOWER index
- *    (ALGORITHMS.md section 1), so the kept set is deterministic.
+ *    (docs/THEORY.md s.1), so the kept set is deterministic.
  *  - Kept coordinates come back as (index, value) pairs in two device arrays,
  *    value = u[index] (the signed input), in no particular order.
  *  - Every returned status is GTAP_OK or a negative gtap_status code, with a
@@ -143,7 +143,7 @@ GTAP_API int gtap_cuda_select(const gtap_cuda_select_params *p, const float *u, 
                      void *workspace, size_t workspace_bytes, cudaStream_t stream);
 
 /* gtap_cuda_ef_select() - error feedback fused with selection
- * (ALGORITHMS.md section 4): u = residual + scale * grad (one fmaf per
+ * (docs/THEORY.md s.5): u = residual + scale * grad (one fmaf per
  * element; scale = 1 gives Shi's form u = g + r, scale = eta_t gives Stich's
  * p = m + eta*g), then out = C(u) as gtap_cuda_select() would give for u,
  * then residual = u - C(u) (u with the kept coordinates set to 0). The
@@ -166,7 +166,7 @@ GTAP_API int gtap_cuda_ef_select(const gtap_cuda_select_params *p, const float *
 GTAP_API int gtap_cuda_scatter_add_workspace_size(uint64_t n, size_t *bytes);
 
 /* gtap_cuda_scatter_add() - dense[index[j]] += scale * value[j] for the n
- * pairs, summing duplicate indices (ALGORITHMS.md section 4: concatenate the
+ * pairs, summing duplicate indices (docs/THEORY.md s.5: concatenate the
  * P workers' messages and pass scale = 1/P). Deterministic: the pairs are
  * stably sorted by index, each index's values are summed in double in message
  * order, and dense[i] += (float)(scale * sum) once per index; the result is

@@ -1,6 +1,6 @@
 /*
  * keys.h - the orderings every gradtap_cuda selector uses, written once for
- * both the CUDA kernels and their plain C references (ALGORITHMS.md s.1, s.3).
+ * both the CUDA kernels and their plain C references (docs/THEORY.md s.1, s.4.2).
  *
  * Magnitude key: the bit pattern of |u| (sign cleared), which orders
  * non-negative IEEE floats like their values; NaN patterns lie above +Inf,

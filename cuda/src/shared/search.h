@@ -1,6 +1,6 @@
 /*
  * search.h - the threshold search shared by Gaussian-k, trimmed top-k and
- * DGC-k (ALGORITHMS.md section 3), written once for the device (one thread
+ * DGC-k (docs/THEORY.md s.4), written once for the device (one thread
  * runs it between counting passes) and for the plain C references.
  *
  * A counting round evaluates GTAP_SEARCH_NT ascending thresholds at once:
@@ -146,7 +146,7 @@ GTAP_HD void gtap_search_update(gtap_search_state *s) {
 }
 
 /* The two-sided normal threshold: t >= 0 with P(|X| > t) = rho for
- * X ~ N(mean, sigma^2) (ALGORITHMS.md s.3; t = sigma*Phi^-1(1-rho/2) when
+ * X ~ N(mean, sigma^2) (docs/THEORY.md s.4.4; t = sigma*Phi^-1(1-rho/2) when
  * mean = 0), by bisection on the monotone tail probability. */
 GTAP_HD double gtap_gaussian_threshold(double mean, double sigma, double rho) {
     if (!(sigma > 0.0) || !isfinite(sigma) || !isfinite(mean)) return isfinite(mean) ? fabs(mean) : 0.0;
