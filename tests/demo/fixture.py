@@ -19,7 +19,7 @@ DENSITIES = (0.001, 0.01, 0.1)
 
 
 def k_of(rho, d):
-    """k = max(1, floor(rho d)) (ALGORITHMS.md 1)."""
+    """k = max(1, floor(rho d)) (docs/THEORY.md s.1)."""
     return max(1, int(np.floor(rho * d)))
 
 

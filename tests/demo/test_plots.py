@@ -1,5 +1,7 @@
-"""test_plots.py - notebooks/gradtap_plots.py on a synthetic demo directory
-(fixture.py): the mathematics it uses against closed forms and brute force,
+"""test_plots.py - notebooks/gradtap_plots.py (the package notebooks/gtplots/)
+on a synthetic demo directory (fixture.py): the mathematics it uses
+(gtplots.theory) against hand values, closed forms and brute force, the
+commit rule of gtplots.readers on a crash-shaped snapshot file,
 its CSV reading, what each figure draws against independently computed
 values, clean layouts, and valid PDF/PNG files from its command line."""
 
@@ -39,7 +41,7 @@ def brute_force_ratio(u, rho):
 
 
 def test_predicted_ratios_match_the_closed_form_examples():
-    # ALGORITHMS.md 2: rho = 0.001 gives 0.98730 (Gaussian) and 0.96823 (Laplace).
+    # docs/THEORY.md s.7: rho = 0.001 gives 0.98730 (Gaussian) and 0.96823 (Laplace).
     assert gp.predicted_ratio_gaussian(0.001) == pytest.approx(0.98730, abs=5e-6)
     assert gp.predicted_ratio_laplace(0.001) == pytest.approx(0.96823, abs=5e-6)
     assert gp.predicted_ratio_gaussian(1.0) == 0.0
@@ -68,17 +70,82 @@ def test_committed_steps_follow_the_format(tmp_path):
     with h5py.File(path, "w") as f:
         f.attrs["complete"] = 0
         group = f.create_group("tensors/w/grad")
-        group["data"] = np.zeros((3, 3), dtype=np.float32)
+        group["data"] = np.arange(9, dtype=np.float32).reshape(3, 3)
         group["steps"] = np.array([0, 5, 9, 12, -1], dtype=np.int64)
         other = f.create_group("tensors/v/grad")
+        other["data"] = np.ones((3, 2), dtype=np.float32)
         other["steps"] = np.array([2, 4, 3], dtype=np.int64)
+        for name, link, numel in (("w", "tensors/w", 3), ("v", "tensors/v", 2)):
+            f[link].attrs["name"], f[link].attrs["numel"] = name, numel
     with h5py.File(path, "r") as f:
         assert list(gp.committed_steps(f, f["tensors/w/grad"])) == [0, 5, 9]  # 3 data rows; -1: not written
         assert list(gp.committed_steps(f, f["tensors/v/grad"])) == [2, 4]  # 3 goes back
+    # The readers keep the committed prefix of this crash-shaped file and nothing after it.
+    listed = {name: list(steps) for name, _, _, steps in gp.list_snapshots(str(path), "grad")}
+    assert listed == {"w": [0, 5, 9], "v": [2, 4]}
+    np.testing.assert_array_equal(gp.read_snapshot(str(path), "w", "grad", 9), [6, 7, 8])
+    with pytest.raises(ValueError, match="no step 12"):
+        gp.read_snapshot(str(path), "w", "grad", 12)
+    with pytest.raises(ValueError, match="no step 3"):
+        gp.read_snapshot(str(path), "v", "grad", 3)
     with h5py.File(path, "r+") as f:
         f.attrs["complete"] = 1
     with h5py.File(path, "r") as f:
         assert list(gp.committed_steps(f, f["tensors/v/grad"])) == [2, 4, 3]  # complete: all rows
+
+
+def test_bounds_closed_forms_match_hand_values():
+    # k = 1, d = 4: 1 - 1/4, (3/4)^2, (2*1*4 - 1)/16.
+    assert gp.bound_loose(1, 4) == 0.75
+    assert gp.bound_tight(1, 4) == 0.5625
+    assert gp.delta_tight(1, 4) == pytest.approx(7 / 16, abs=1e-15)
+    # k = 156, d = 156800 (the demo's rho = 0.001 on fc1.weight).
+    k, d = 156, 156800
+    assert gp.bound_loose(k, d) == pytest.approx(156644 / 156800, rel=1e-15)
+    assert gp.bound_tight(k, d) == pytest.approx((156644 / 156800) ** 2, rel=1e-15)
+    assert gp.delta_tight(k, d) == pytest.approx((2 * k * d - k * k) / d ** 2, rel=1e-13)
+    # Ends, and a density (d = 1) as the figures pass it; numpy arrays work.
+    assert (gp.bound_loose(0, 10), gp.bound_tight(10, 10), gp.delta_tight(10, 10)) == (1.0, 0.0, 1.0)
+    rho = np.array([0.001, 0.01, 0.5])
+    np.testing.assert_allclose(gp.bound_tight(rho), gp.bound_loose(rho) ** 2, rtol=1e-15)
+    np.testing.assert_allclose(gp.delta_tight(rho), 1 - gp.bound_tight(rho), rtol=1e-13)
+
+
+@pytest.mark.parametrize("d,k", [(1, 1), (10, 0), (10, 3), (1000, 1), (4097, 41), (100_000, 100), (100_000, 100_000)])
+def test_topk_ratio_matches_a_sort(d, k):
+    rng = np.random.default_rng(SEED + d + k)
+    u = rng.standard_t(3, size=d).astype(np.float32)  # heavy tails: the k largest carry most of ||u||^2
+    squares = np.sort(u.astype(np.float64) ** 2)  # golden: sort, keep the d - k smallest
+    want = squares[: d - k].sum() / squares.sum()
+    assert gp.topk_ratio(u, k) == pytest.approx(want, rel=1e-12, abs=1e-15)
+    assert gp.bound_loose(k, d) >= gp.topk_ratio(u, k) - 1e-12  # r_k <= 1 - k/d for every vector
+    assert math.isnan(gp.topk_ratio(np.zeros(d), k))
+
+
+def test_predicted_ratios_lie_below_the_loose_bound_and_match_sampled_top_k():
+    rng = np.random.default_rng(SEED)
+    g, lap = rng.normal(0, 1, 200_000), rng.laplace(0, 1, 200_000)
+    for rho in (0.001, 0.02, 0.2, 0.9):
+        k = int(rho * g.size)
+        assert 0 <= gp.predicted_ratio_gaussian(rho) <= gp.bound_loose(rho)
+        assert 0 <= gp.predicted_ratio_laplace(rho) <= gp.bound_loose(rho)
+        assert gp.topk_ratio(g, k) == pytest.approx(gp.predicted_ratio_gaussian(rho), abs=5e-3)
+        assert gp.topk_ratio(lap, k) == pytest.approx(gp.predicted_ratio_laplace(rho), abs=6e-3)
+
+
+def test_package_keeps_files_and_functions_small():
+    import ast
+    import glob
+
+    files = sorted(glob.glob(os.path.join(NOTEBOOKS, "gtplots", "*.py"))) + [os.path.join(NOTEBOOKS, "gradtap_plots.py")]
+    assert len(files) >= 12
+    for path in files:
+        with open(path) as handle:
+            text = handle.read()
+        assert len(text.splitlines()) <= 800, path
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                assert node.end_lineno - node.lineno + 1 <= 80, "%s: %s" % (path, node.name)
 
 
 def test_read_csv_quoting_and_missing_values(tmp_path):
