@@ -76,6 +76,16 @@ int gtap_cli_parse_double_list(const char *option, const char *text, double min,
 int gtap_cli_parse_u64_list(const char *option, const char *text, uint64_t min, uint64_t max, uint64_t **values,
                             size_t *count);
 
+/* The option driver of every subcommand (options.c): getopt_long with
+ * opterr = 0. Returns the next option's code, -1 at the end, or
+ * GTAP_CLI_OPT_BAD after printing exactly one line - "gradtap <cmd>:
+ * unknown option '--foo' (see gradtap <cmd> --help)", "option '--x' needs
+ * a value" or "option '--x' takes no value"; the caller then exits
+ * GTAP_EXIT_USAGE without printing anything more. Set optind = 1 first. */
+struct option;
+enum { GTAP_CLI_OPT_BAD = '?' };
+int gtap_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+
 /* Standard handling of --help inside a subcommand's getopt loop. */
 void gtap_cli_print_usage(FILE *stream, const char *usage_text);
 

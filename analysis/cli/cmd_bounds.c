@@ -269,7 +269,7 @@ int gtap_cmd_bounds(int argc, char **argv)
     gtap_analysis_init(&a, bounds_columns, C_COUNT);
     int option, exit_code = GTAP_EXIT_OK;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "f:o:h", options, NULL)) != -1 && exit_code == GTAP_EXIT_OK) {
+    while ((option = gtap_cli_getopt(argc, argv, "f:o:h", options)) != -1 && exit_code == GTAP_EXIT_OK) {
         int handled = gtap_analysis_option(&a, option, optarg, usage);
         if (handled < 0) exit_code = -handled;
         if (handled != 0) continue;
@@ -286,9 +286,7 @@ int gtap_cmd_bounds(int argc, char **argv)
         case 'S': o.selectors = 0; break;
         case 'M': exit_code = gtap_cli_parse_u64("--selectors-max", optarg, 0, UINT64_MAX, &o.selectors_max); break;
         case 's': exit_code = gtap_cli_parse_u64("--seed", optarg, 0, UINT64_MAX, &o.seed); break;
-        default:
-            gtap_cli_print_usage(stderr, usage);
-            exit_code = GTAP_EXIT_USAGE;
+        default: exit_code = GTAP_EXIT_USAGE; /* gtap_cli_getopt printed the one line */
         }
     }
     if (exit_code == GTAP_EXIT_OK && a.help) return gtap_analysis_finish(&a, "bounds", GTAP_EXIT_USAGE);

@@ -142,7 +142,7 @@ static int parse_options(int argc, char **argv, cli_options *c)
     };
     int option, bad = 0;
     optind = 1;
-    while (!bad && (option = getopt_long(argc, argv, "f:o:h", options, NULL)) != -1) {
+    while (!bad && (option = gtap_cli_getopt(argc, argv, "f:o:h", options)) != -1) {
         switch (option) {
         case OPT_MODEL: c->model = optarg; break;
         case OPT_DATA: c->data = optarg; break;
@@ -186,7 +186,7 @@ static int parse_options(int argc, char **argv, cli_options *c)
             c->outputs[c->output_count++] = optarg;
             break;
         case 'h': print_usage(stdout); return -1;
-        default: print_usage(stderr); return GTAP_EXIT_USAGE;
+        default: return GTAP_EXIT_USAGE; /* gtap_cli_getopt printed the one line */
         }
     }
     if (bad) return GTAP_EXIT_USAGE;

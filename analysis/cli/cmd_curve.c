@@ -86,15 +86,14 @@ int gtap_cmd_curve(int argc, char **argv)
     uint64_t points = 200;
     int option, exit_code = GTAP_EXIT_OK;
     optind = 1;
-    while (exit_code == GTAP_EXIT_OK && (option = getopt_long(argc, argv, "f:o:h", options, NULL)) != -1) {
+    while (exit_code == GTAP_EXIT_OK && (option = gtap_cli_getopt(argc, argv, "f:o:h", options)) != -1) {
         int handled = gtap_analysis_option(&a, option, optarg, usage);
         if (handled < 0) exit_code = -handled;
         if (handled != 0) continue;
         if (option == 'p') {
             exit_code = gtap_cli_parse_u64("--points", optarg, 2, 100000, &points);
         } else {
-            gtap_cli_print_usage(stderr, usage);
-            exit_code = GTAP_EXIT_USAGE;
+            exit_code = GTAP_EXIT_USAGE; /* gtap_cli_getopt printed the one line */
         }
     }
     if (exit_code == GTAP_EXIT_OK && (a.densities || a.ks))

@@ -153,8 +153,7 @@ static int parse_options(int argc, char **argv, demo_options *o, int *help)
     *help = 0;
     int option;
     optind = 1;
-    opterr = 0;
-    while ((option = getopt_long(argc, argv, ":o:h", options, NULL)) != -1) {
+    while ((option = gtap_cli_getopt(argc, argv, "o:h", options)) != -1) {
         int bad = 0;
         switch (option) {
         case 'o': o->out = optarg; break;
@@ -167,9 +166,7 @@ static int parse_options(int argc, char **argv, demo_options *o, int *help)
         case OPT_SEED: bad = gtap_cli_parse_u64("--seed", optarg, 0, UINT64_MAX, &o->seed); break;
         case OPT_NO_FIGURES: o->figures = 0; break;
         case 'h': *help = 1; return 0;
-        case ':': return gtap_cli_error(GTAP_EXIT_USAGE, "option %s needs a value", argv[optind - 1]);
-        default: return gtap_cli_error(GTAP_EXIT_USAGE, "unknown option '%s' (see `gradtap demo --help`)",
-                                       argv[optind - 1]);
+        default: return GTAP_EXIT_USAGE; /* gtap_cli_getopt printed the one line */
         }
         if (bad) return bad;
     }

@@ -237,7 +237,7 @@ int gtap_cmd_fit(int argc, char **argv)
     gtap_analysis_init(&a, fit_columns, C_COUNT);
     int option, exit_code = GTAP_EXIT_OK;
     optind = 1;
-    while (exit_code == GTAP_EXIT_OK && (option = getopt_long(argc, argv, "f:o:h", options, NULL)) != -1) {
+    while (exit_code == GTAP_EXIT_OK && (option = gtap_cli_getopt(argc, argv, "f:o:h", options)) != -1) {
         int handled = gtap_analysis_option(&a, option, optarg, usage);
         if (handled < 0) exit_code = -handled;
         if (handled != 0) continue;
@@ -248,9 +248,7 @@ int gtap_cmd_fit(int argc, char **argv)
             if (strcmp(optarg, "log") == 0) o.hist_log = 1;
             else if (strcmp(optarg, "linear") != 0) exit_code = gtap_cli_error(GTAP_EXIT_USAGE, "--hist-scale: '%s' is not linear or log", optarg);
             break;
-        default:
-            gtap_cli_print_usage(stderr, usage);
-            exit_code = GTAP_EXIT_USAGE;
+        default: exit_code = GTAP_EXIT_USAGE; /* gtap_cli_getopt printed the one line */
         }
     }
     if (exit_code == GTAP_EXIT_OK && (a.densities || a.ks))

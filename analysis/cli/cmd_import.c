@@ -110,7 +110,7 @@ static int parse_options(int argc, char **argv, import_options *o)
     o->world_size = -1;
     int option;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "o:t:k:r:w:s:h", options, NULL)) != -1) {
+    while ((option = gtap_cli_getopt(argc, argv, "o:t:k:r:w:s:h", options)) != -1) {
         switch (option) {
         case 'o': o->output = optarg; break;
         case 't':
@@ -143,7 +143,7 @@ static int parse_options(int argc, char **argv, import_options *o)
             break;
         case 'R': o->force_raw = 1; break;
         case 'h': gtap_cli_print_usage(stdout, usage); return -1;
-        default: gtap_cli_print_usage(stderr, usage); return GTAP_EXIT_USAGE;
+        default: return GTAP_EXIT_USAGE; /* gtap_cli_getopt printed the one line */
         }
     }
     if (o->output == NULL) return gtap_cli_error(GTAP_EXIT_USAGE, "-o OUT.h5 is required (see --help)");

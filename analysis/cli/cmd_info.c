@@ -87,7 +87,7 @@ int gtap_cmd_info(int argc, char **argv)
     gtap_out_format format = GTAP_OUT_TABLE;
     int option;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "f:h", options, NULL)) != -1) {
+    while ((option = gtap_cli_getopt(argc, argv, "f:h", options)) != -1) {
         switch (option) {
         case 'f':
             if (gtap_out_parse_format(optarg, &format)) return GTAP_EXIT_USAGE;
@@ -95,8 +95,7 @@ int gtap_cmd_info(int argc, char **argv)
         case 'h':
             gtap_cli_print_usage(stdout, usage);
             return GTAP_EXIT_OK;
-        default:
-            gtap_cli_print_usage(stderr, usage);
+        default: /* gtap_cli_getopt printed the one line */
             return GTAP_EXIT_USAGE;
         }
     }

@@ -34,7 +34,7 @@ int gtap_cmd_recover(int argc, char **argv)
     };
     int dry_run = 0, option;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "nh", options, NULL)) != -1) {
+    while ((option = gtap_cli_getopt(argc, argv, "nh", options)) != -1) {
         switch (option) {
         case 'n':
             dry_run = 1;
@@ -42,8 +42,7 @@ int gtap_cmd_recover(int argc, char **argv)
         case 'h':
             gtap_cli_print_usage(stdout, usage);
             return GTAP_EXIT_OK;
-        default:
-            gtap_cli_print_usage(stderr, usage);
+        default: /* gtap_cli_getopt printed the one line */
             return GTAP_EXIT_USAGE;
         }
     }

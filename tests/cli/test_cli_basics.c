@@ -58,7 +58,56 @@ static void test_help_and_version(void)
     GT_ASSERT_INT_EQ(run_cli(""), 2);
     GT_ASSERT_INT_EQ(run_cli("frobnicate"), 2);
     assert_one_error_line("unknown command 'frobnicate'");
-    GT_ASSERT_INT_EQ(run_cli("info --no-such-option x.h5"), 2);
+}
+
+/* `gradtap <arguments>` exits 2 with one stderr line that starts with
+ * "gradtap <command>: " and contains `needle`. */
+static void assert_usage_error(const char *arguments, const char *needle)
+{
+    int rc = run_cli(arguments);
+    gtap_test_assert(rc == 2, 0, __LINE__, __FILE__, "`gradtap %s` exits 2 (got %d)", arguments, rc);
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "gradtap %.*s: ", (int)strcspn(arguments, " "), arguments);
+    char *text = read_text(err_path);
+    int lines = 0;
+    for (char *p = text; *p; p++) lines += *p == '\n';
+    gtap_test_assert(lines == 1 && strncmp(text, prefix, strlen(prefix)) == 0 && strstr(text, needle) != NULL, 0,
+                     __LINE__, __FILE__, "`gradtap %s`: one line '%s...%s' on stderr, got %d line(s): %s", arguments,
+                     prefix, needle, lines, text);
+    free(text);
+}
+
+/* One option driver for every subcommand: unknown options, missing values
+ * and malformed values are one prefixed line and exit 2, no usage dump. */
+static void test_bad_options_every_command(void)
+{
+    static const char *commands[] = {"info", "import", "recover", "bounds", "fit", "curve", "converge", "demo"};
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        char arguments[128], needle[128];
+        snprintf(arguments, sizeof arguments, "%s --no-such-option x.h5", commands[i]);
+        snprintf(needle, sizeof needle, "unknown option '--no-such-option' (see gradtap %s --help)", commands[i]);
+        assert_usage_error(arguments, needle);
+        snprintf(arguments, sizeof arguments, "%s -Z x.h5", commands[i]);
+        assert_usage_error(arguments, "unknown option '-Z'");
+    }
+    static const char *cases[][2] = {
+        {"info --format", "option '--format' needs a value"},
+        {"import -o", "option '-o' needs a value"},
+        {"recover --dry-run=3 x.h5", "option '--dry-run' takes no value"},
+        {"bounds --density", "option '--density' needs a value"},
+        {"fit --qq", "option '--qq' needs a value"},
+        {"curve --points", "option '--points' needs a value"},
+        {"converge --n", "option '--n' needs a value"},
+        {"demo --out", "option '--out' needs a value"},
+        {"info --format xml x.h5", "--format"},
+        {"import -o out.h5 --rank x raw.f32", "--rank: 'x' is not an integer"},
+        {"bounds --seed 1x x.h5", "--seed: '1x'"},
+        {"fit --hist x x.h5", "--hist: 'x'"},
+        {"curve --points 2.5 x.h5", "--points: '2.5'"},
+        {"converge --lr abc", "--lr: 'abc' is not a number"},
+        {"demo --workers many", "--workers: 'many' is not an integer"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) assert_usage_error(cases[i][0], cases[i][1]);
 }
 
 static void write_file(const char *name, const char *content, size_t length)
@@ -201,6 +250,7 @@ int main(int argc, char **argv)
     snprintf(err_path, sizeof err_path, "%s", gtap_test_path("stderr.txt"));
     CU_TestInfo tests[] = {
         {"--help, --version, unknown commands", test_help_and_version},
+        {"every command: bad options exit 2 with one line", test_bad_options_every_command},
         {"info: bad inputs exit 2 with one line", test_info_bad_inputs},
         {"info: csv and json", test_info_formats},
         {"import: npy, raw, steps, bad inputs", test_import},
