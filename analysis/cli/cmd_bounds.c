@@ -2,7 +2,7 @@
  * k, the exact tail energy T_k, r_k = T_k/||u||^2 against the loose bound
  * 1-k/d and the tight bound (1-k/d)^2, slack, delta_emp, gain over random-k,
  * the ratios predicted by fitted Gaussian and Laplace distributions, and
- * what the approximate selectors would have done (ALGORITHMS.md 1-3). */
+ * what the approximate selectors would have done (docs/THEORY.md s.1-4). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* cmd_converge.c - `gradtap converge`: small (GaussianK-)SGD trainings with
  * every sparsifier, with and without memory, on simulated workers or MPI
  * ranks; a table per method, curves as CSV or HDF5, and --check (the five
- * claims of ALGORITHMS.md 5, in converge_checks.c). */
+ * claims of docs/THEORY.md s.8, in converge_checks.c). */
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* cmd_curve.c - `gradtap curve FILE...`: the whole curve r_k = T_k/||u||^2
  * against k/d (log-spaced, exact T_k for every point) per snapshot, next to
  * the loose bound 1-k/d and the tight bound (1-k/d)^2: the data of the
- * figure ||u - Top_k(u)||^2 against the bounds (ALGORITHMS.md 1-2). */
+ * figure ||u - Top_k(u)||^2 against the bounds (docs/THEORY.md s.1-2). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* converge_checks.c - `gradtap converge --check`: the five claims of
- * ALGORITHMS.md 5 (Stich et al.; Shi et al. for the MLP) as pass/fail
+ * docs/THEORY.md s.8 (Stich et al.; Shi et al. for the MLP) as pass/fail
  * lines. The factors and margins are constants below, stated in --help and
  * docs/CLI.md; each holds on the default problems because of the memory
  * and fails when the memory is broken (tests/converge). */

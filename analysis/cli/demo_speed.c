@@ -1,7 +1,7 @@
 /* demo_speed.c - a quick CPU timing of the selectors for the demo's speed
  * figure: time of one gtap_sparsify() call against d for each selector,
  * next to the time to read the vector once (a sum of squares: the floor of
- * ALGORITHMS.md 6 on this machine). Not a benchmark (bench/ has those): a
+ * docs/THEORY.md s.9 on this machine). Not a benchmark (bench/ has those): a
  * few repeats, medians, seconds of run time in all. */
 #include <errno.h>
 #include <math.h>

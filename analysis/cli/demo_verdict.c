@@ -1,6 +1,6 @@
 /* demo_verdict.c - the short verdict `gradtap demo` prints, computed from
  * the CSV tables its steps wrote: how many snapshots hold the tight bound
- * (1-k/d)^2 and the loose bound 1-k/d (ALGORITHMS.md 2), which distribution
+ * (1-k/d)^2 and the loose bound 1-k/d (docs/THEORY.md s.2), which distribution
  * family fits best, and how close Gaussian-k and top-k came to dense. */
 #include <math.h>
 #include <stdlib.h>

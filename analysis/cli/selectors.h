@@ -1,4 +1,4 @@
-/* selectors.h - what the approximate selectors of ALGORITHMS.md section 3
+/* selectors.h - what the approximate selectors of docs/THEORY.md s.4
  * (Gaussian-k gradtap and reference, DGC-k, trimmed top-k) would have done
  * on a snapshot, through the sparsifier library (gradtap/sparsify.h): for
  * `gradtap bounds`. Private to the CLI. */
