@@ -1,4 +1,4 @@
-/* exchange.c - the sparse allgather of the trainer (ALGORITHMS.md 4):
+/* exchange.c - the sparse allgather of the trainer (docs/THEORY.md s.5):
  * counts first (MPI_Allgather), then the index and value arrays
  * (MPI_Allgatherv), into the canonical layout of gradtap/sparse_message.h.
  * Simulated workers fill the same layout directly, so both paths hand the

@@ -1,4 +1,4 @@
-/* logreg.c - L2-regularised logistic regression (ALGORITHMS.md 5):
+/* logreg.c - L2-regularised logistic regression (docs/THEORY.md s.8):
  *   f(x) = (1/n) sum_i log(1 + exp(-b_i a_i^T x)) + (lambda/2) ||x||^2,
  * minibatch gradients for SGD and the full objective, evaluated in a fixed
  * number of row blocks so that the sum does not depend on the thread count. */

@@ -1,5 +1,5 @@
 /* optimum.c - f* of L2-regularised logistic regression computed by gradtap
- * itself (ALGORITHMS.md 5: the reference code's stochastic f* was not
+ * itself (docs/THEORY.md s.8: the reference code's stochastic f* was not
  * optimal): Newton's method with conjugate-gradient inner solves on
  * Hessian-vector products H v = (1/n) A^T D A v + lambda v, D_i =
  * s_i (1 - s_i), and Armijo backtracking, in double precision, to

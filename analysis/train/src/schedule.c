@@ -1,4 +1,4 @@
-/* schedule.c - step-size schedules of the trainer (ALGORITHMS.md 5):
+/* schedule.c - step-size schedules of the trainer (docs/THEORY.md s.8):
  * Stich's eta_t = gamma / (lambda (t + a)), constant, and step decay; the
  * theorem's shift for alpha = 5; and the per-rank capture file name. */
 #include <math.h>

@@ -1,5 +1,5 @@
 /* trainer.c - gtap_train_run(): data-parallel SGD with sparsified messages
- * and error feedback (ALGORITHMS.md 4-5); see gradtap/train.h for the step.
+ * and error feedback (docs/THEORY.md s.5, s.8); see gradtap/train.h for the step.
  * The same code drives P simulated workers and one worker per MPI rank; only
  * gtap_exchange_all() differs, and the messages are summed in rank order in
  * both, so the models agree bit for bit. */
@@ -243,7 +243,7 @@ static int worker_step(run_state *s, worker *w, uint64_t t, float eta, uint64_t 
     return GTAP_OK;
 }
 
-/* Apply the aggregate of step t (ALGORITHMS.md 4): x -= (1/P) sum_p C_p
+/* Apply the aggregate of step t (docs/THEORY.md s.5): x -= (1/P) sum_p C_p
  * (Stich) or the optimizer's step on it (Shi). Without momentum and weight
  * decay only the coordinates the messages name change: the messages are
  * added in rank order into `aggregate` (kept all zero between steps) and
@@ -288,7 +288,7 @@ static void accumulate_average(run_state *s, uint64_t t)
     for (uint64_t j = 0; j < s->d; j++) s->average[j] += f * ((double)s->x[j] - s->average[j]);
 }
 
-/* Check 1 (ALGORITHMS.md 5): x_T - mean_p m_p = x_0 - mean_p sum_t eta_t g_p,t. */
+/* Check 1 (docs/THEORY.md s.8): x_T - mean_p m_p = x_0 - mean_p sum_t eta_t g_p,t. */
 static int invariant_error(run_state *s, double *error)
 {
     double *q = s->aggregate; /* reuse: sum_p (z_p - m_p) */
@@ -384,6 +384,39 @@ static void teardown(run_state *s)
     gtap_dataset_free(s->eval_head);
 }
 
+/* The run's final figures: the last curve point, bits and selection time
+ * per worker, the invariant of check 1 and, over MPI, the worst memory-bound
+ * ratio and G^2 of all ranks. */
+static int summarise_run(run_state *s, gtap_train_result *result)
+{
+    if (result->point_count > 0) {
+        const gtap_train_point *last = &result->points[result->point_count - 1];
+        result->final_loss = last->loss;
+        result->final_average_loss = last->average_loss;
+        result->final_accuracy = last->accuracy;
+        result->final_test_accuracy = last->test_accuracy;
+    }
+    result->bits_per_worker = s->bits;
+    for (int i = 0; i < s->local_count; i++) {
+        result->select_seconds += s->workers[i].select_seconds / (double)s->local_count;
+        if (s->workers[i].max_grad_norm2 > result->max_grad_norm2) result->max_grad_norm2 = s->workers[i].max_grad_norm2;
+    }
+    int rc = GTAP_OK;
+    if (s->track_invariant && !result->diverged) rc = invariant_error(s, &result->invariant_error);
+    if (s->ex.mpi && rc == GTAP_OK) {
+        /* every rank reports the worst memory-bound ratio and G^2 of all ranks */
+        double pair[2] = {isnan(result->memory_bound_ratio) ? -1.0 : result->memory_bound_ratio, result->max_grad_norm2};
+        double maxima[2] = {pair[0], pair[1]};
+#ifdef GRADTAP_WITH_MPI
+        if (MPI_Allreduce(pair, maxima, 2, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+            rc = gtap_set_error(GTAP_EMPI, "trainer: MPI_Allreduce failed");
+#endif
+        result->memory_bound_ratio = maxima[0] < 0.0 ? NAN : maxima[0];
+        result->max_grad_norm2 = maxima[1];
+    }
+    return rc;
+}
+
 int gtap_train_run(const gtap_train_options *o, gtap_model *model, const gtap_dataset *train,
                    gtap_train_result *result)
 {
@@ -451,30 +484,7 @@ int gtap_train_run(const gtap_train_options *o, gtap_model *model, const gtap_da
         if ((rc = apply_update(&s, eta)) < 0) goto done;
     }
     if (!result->diverged && (rc = evaluate_point(&s, t)) < 0) goto done;
-    if (result->point_count > 0) {
-        const gtap_train_point *last = &result->points[result->point_count - 1];
-        result->final_loss = last->loss;
-        result->final_average_loss = last->average_loss;
-        result->final_accuracy = last->accuracy;
-        result->final_test_accuracy = last->test_accuracy;
-    }
-    result->bits_per_worker = s.bits;
-    for (int i = 0; i < s.local_count; i++) {
-        result->select_seconds += s.workers[i].select_seconds / (double)s.local_count;
-        if (s.workers[i].max_grad_norm2 > result->max_grad_norm2) result->max_grad_norm2 = s.workers[i].max_grad_norm2;
-    }
-    if (s.track_invariant && !result->diverged) rc = invariant_error(&s, &result->invariant_error);
-    if (s.ex.mpi && rc == GTAP_OK) {
-        /* every rank reports the worst memory-bound ratio and G^2 of all ranks */
-        double pair[2] = {isnan(result->memory_bound_ratio) ? -1.0 : result->memory_bound_ratio, result->max_grad_norm2};
-        double maxima[2] = {pair[0], pair[1]};
-#ifdef GRADTAP_WITH_MPI
-        if (MPI_Allreduce(pair, maxima, 2, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
-            rc = gtap_set_error(GTAP_EMPI, "trainer: MPI_Allreduce failed");
-#endif
-        result->memory_bound_ratio = maxima[0] < 0.0 ? NAN : maxima[0];
-        result->max_grad_norm2 = maxima[1];
-    }
+    rc = summarise_run(&s, result);
     result->final_x = s.x;
     s.x = NULL;
 done:

@@ -1,6 +1,6 @@
 /*
  * gradtap/train.h - gradtap's own data-parallel SGD trainer with sparsified
- * communication and error feedback (ALGORITHMS.md sections 4 and 5), the
+ * communication and error feedback (docs/THEORY.md s.5 and s.8), the
  * engine of `gradtap converge`.
  *
  * P workers each own a contiguous shard of the training rows (worker p:
@@ -10,7 +10,7 @@
  *      (stream t*P + p of the run's seed, gtap_srng_below);
  *   2. computes its gradient g_p at the shared model x_t;
  *   3. compresses: Stich form p = m + eta_t g, message C(p), m = p - C(p);
- *      Shi form u = g + r, message C(u), r = u - C(u) (ALGORITHMS.md 4);
+ *      Shi form u = g + r, message C(u), r = u - C(u) (docs/THEORY.md s.5);
  *   4. all messages (the canonical layout of gradtap/sparse_message.h) are
  *      added in rank order, scaled by 1/P, in double (gtap_sparse_add;
  *      gtap_sparse_sum when momentum or weight decay touch every coordinate);
@@ -22,7 +22,7 @@
  * values). Both paths execute the same arithmetic in the same order, so the
  * same seed gives the same model bit for bit.
  *
- * Also tracked (for the checks of ALGORITHMS.md 5): the Stich-weighted
+ * Also tracked (for the checks of docs/THEORY.md s.8): the Stich-weighted
  * average xbar_T = sum w_t x_t / sum w_t, w_t = (t + a)^2; the invariant
  * x_t - mean_p m_p = plain SGD driven by the same gradients; the ratio of
  * ||m_t||^2 to the Lemma 3.2 bound 20 eta_t^2 (d/k)^2 G^2 (G^2 the largest
@@ -69,7 +69,7 @@ GTAP_API double gtap_schedule_eta(const gtap_schedule *schedule, uint64_t t);
 
 /* The theorem's parameters of Stich et al. (Theorem 2.4, Lemma 3.2) for
  * alpha = 5: gamma = 8 and shift a = (alpha+1) d/k + rho/(rho+1) with
- * rho = 4 alpha / ((alpha-4)(alpha+1)^2) (ALGORITHMS.md 5). */
+ * rho = 4 alpha / ((alpha-4)(alpha+1)^2) (docs/THEORY.md s.8). */
 GTAP_API double gtap_theory_shift(uint64_t d, uint64_t k);
 #define GTAP_THEORY_GAMMA 8.0
 #define GTAP_MEMORY_BOUND_FACTOR 20.0 /* 4 alpha / (alpha - 4) for alpha = 5 */

@@ -1,6 +1,6 @@
 /*
  * gradtap/train_data.h - training data for gradtap's own trainer
- * (`gradtap converge`, ALGORITHMS.md section 5): LIBSVM text files, the IDX
+ * (`gradtap converge`, docs/THEORY.md s.8): LIBSVM text files, the IDX
  * files of MNIST / Fashion-MNIST, and synthetic data generated from a seed.
  *
  * A gtap_dataset holds n examples of d features, stored dense (row-major

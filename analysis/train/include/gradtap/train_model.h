@@ -1,6 +1,6 @@
 /*
  * gradtap/train_model.h - the models of gradtap's own trainer (`gradtap
- * converge`, ALGORITHMS.md section 5): L2-regularised logistic regression
+ * converge`, docs/THEORY.md s.8): L2-regularised logistic regression
  *     f(x) = (1/n) sum_i log(1 + exp(-b_i a_i^T x)) + (lambda/2) ||x||^2
  * and a ReLU MLP with softmax cross-entropy (784-200-200-10 by default, the
  * GaussianK-SGD paper's FNN-3). Parameters are one flat float32 vector x of
@@ -106,7 +106,7 @@ typedef struct gtap_optimum {
 /* gtap_logreg_optimum() - f* of L2-regularised logistic regression by
  * Newton's method with conjugate-gradient inner solves (Hessian-vector
  * products, no d x d matrix) and Armijo backtracking, in double precision,
- * until ||grad f|| < tolerance (1e-10 per ALGORITHMS.md 5) or max_newton
+ * until ||grad f|| < tolerance (1e-10 per docs/THEORY.md s.8) or max_newton
  * iterations. `x_star` (d doubles, may be NULL) receives the minimiser.
  * @return GTAP_OK (check result->converged); GTAP_EINVAL (non-binary data,
  * lambda <= 0, tolerance <= 0); GTAP_ENOMEM. */
