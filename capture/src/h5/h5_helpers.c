@@ -94,7 +94,10 @@ done:
     return status;
 }
 
-int gtap_h5_write_int_attr(hid_t object, const char *name, int64_t value)
+/* A scalar numeric attribute: an existing one is rewritten in place (so this
+ * also works in SWMR mode, where attributes cannot be created), a new one is
+ * created with `file_type`. */
+static int write_scalar_attr(hid_t object, const char *name, hid_t file_type, hid_t memory_type, const void *value)
 {
     int status = GTAP_EIO;
     hid_t space = H5Screate(H5S_SCALAR);
@@ -103,16 +106,21 @@ int gtap_h5_write_int_attr(hid_t object, const char *name, int64_t value)
     if (H5Aexists(object, name) > 0) {
         attribute = H5Aopen(object, name, H5P_DEFAULT);
     } else {
-        attribute = H5Acreate2(object, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+        attribute = H5Acreate2(object, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
     }
     if (attribute < 0) goto done;
-    if (H5Awrite(attribute, H5T_NATIVE_INT64, &value) < 0) goto done;
+    if (H5Awrite(attribute, memory_type, value) < 0) goto done;
     status = GTAP_OK;
 done:
     if (attribute >= 0) H5Aclose(attribute);
     if (space >= 0) H5Sclose(space);
     if (status != GTAP_OK) return gtap_h5_error(status, "cannot write attribute '%s'", name);
     return status;
+}
+
+int gtap_h5_write_int_attr(hid_t object, const char *name, int64_t value)
+{
+    return write_scalar_attr(object, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value);
 }
 
 int gtap_h5_read_int_attr(hid_t object, const char *name, int64_t *value)
@@ -153,20 +161,7 @@ int gtap_h5_write_rows(hid_t dataset, hsize_t first_row, hsize_t rows, hsize_t c
 
 int gtap_h5_write_double_attr(hid_t object, const char *name, double value)
 {
-    int status = GTAP_EIO;
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t attribute = H5I_INVALID_HID;
-    if (space < 0) goto done;
-    if (H5Aexists(object, name) > 0 && H5Adelete(object, name) < 0) goto done;
-    attribute = H5Acreate2(object, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT);
-    if (attribute < 0) goto done;
-    if (H5Awrite(attribute, H5T_NATIVE_DOUBLE, &value) < 0) goto done;
-    status = GTAP_OK;
-done:
-    if (attribute >= 0) H5Aclose(attribute);
-    if (space >= 0) H5Sclose(space);
-    if (status != GTAP_OK) return gtap_h5_error(status, "cannot write attribute '%s'", name);
-    return status;
+    return write_scalar_attr(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value);
 }
 
 int gtap_h5_write_format(hid_t file, const char *kind, int64_t version)
