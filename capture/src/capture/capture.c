@@ -17,14 +17,24 @@ static double now_seconds(void)
     return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
 }
 
+/* The capture's status without the lock: an acquire load, so a caller that
+ * sees an error may read capture->error (written before the status). */
+static int load_status(const gtap_capture *capture)
+{
+    return atomic_load_explicit(&((gtap_capture *)capture)->status, memory_order_acquire);
+}
+
 void capture_disable_locked(gtap_capture *capture, int status, const char *message)
 {
-    if (capture->status != GTAP_OK) return;
-    capture->status = status < 0 ? status : GTAP_EINTERNAL;
+    if (atomic_load_explicit(&capture->status, memory_order_relaxed) != GTAP_OK) return;
+    int code = status < 0 ? status : GTAP_EINTERNAL;
+    /* the message first, then the status: lock-free readers that see the
+     * status (acquire) see the whole message */
     snprintf(capture->error, sizeof capture->error, "%s", message && *message ? message : gtap_strerror(status));
+    atomic_store_explicit(&capture->status, code, memory_order_release);
     if (!capture->quiet)
         fprintf(stderr, "gradtap capture: turned off (%s): %s; training continues without capture\n",
-                gtap_strerror(capture->status), capture->error);
+                gtap_strerror(code), capture->error);
     pthread_cond_broadcast(&capture->progress);
     pthread_cond_broadcast(&capture->work);
 }
@@ -286,7 +296,7 @@ int gtap_capture_register_flat(gtap_capture *capture, const char *name, uint64_t
 
 unsigned gtap_capture_wants(const gtap_capture *capture, int64_t step)
 {
-    if (capture == NULL || step < 0 || capture->status != GTAP_OK) return 0;
+    if (capture == NULL || step < 0 || load_status(capture) != GTAP_OK) return 0;
     unsigned want = 0;
     if ((capture->every > 0 && (uint64_t)step % capture->every == 0) || capture_step_listed(capture, step))
         want |= GTAP_CAPTURE_WANT_SNAPSHOT;
@@ -353,7 +363,7 @@ static int record_common(gtap_capture *capture, int tensor_id, gtap_kind kind, i
     if ((int)kind < 0 || kind >= GTAP_KIND_COUNT)
         return gtap_set_error(GTAP_EINVAL, "capture record: invalid kind %d", (int)kind);
     if (step < 0) return gtap_set_error(GTAP_EINVAL, "capture record: negative step %" PRId64, step);
-    if (capture->status != GTAP_OK) return gtap_set_error(GTAP_EDISABLED, "capture is off: %s", capture->error);
+    if (load_status(capture) != GTAP_OK) return gtap_set_error(GTAP_EDISABLED, "capture is off: %s", capture->error);
     unsigned want = gtap_capture_wants(capture, step);
     if (want == 0 || !(capture->kinds & GTAP_KIND_BIT(kind))) return GTAP_OK;
     pthread_mutex_lock(&capture->lock);
@@ -488,12 +498,14 @@ int gtap_capture_get_stats(const gtap_capture *capture, gtap_capture_stats *stat
 
 int gtap_capture_status(const gtap_capture *capture)
 {
-    return capture ? capture->status : GTAP_EINVAL;
+    return capture ? load_status(capture) : GTAP_EINVAL;
 }
 
 const char *gtap_capture_error(const gtap_capture *capture)
 {
-    return capture ? capture->error : "";
+    /* the message is "" and untouched while the status is GTAP_OK, and never
+     * changes once the status is an error */
+    return capture && load_status(capture) != GTAP_OK ? capture->error : "";
 }
 
 int gtap_capture_close(gtap_capture *capture, gtap_capture_stats *stats)

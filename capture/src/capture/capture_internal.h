@@ -6,6 +6,7 @@
 #define GRADTAP_CAPTURE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "gradtap/capture.h"
@@ -128,8 +129,13 @@ struct gtap_capture {
 
     staging_pool staging;
     gtap_capture_stats stats;
-    int status;
-    char error[1024];
+    /* GTAP_OK until the capture is turned off, then the first error, never
+     * again changed. Written only under the lock (capture_disable_locked,
+     * release store after `error` is filled in); read without the lock on
+     * the training thread's hot path (acquire load: a thread that sees an
+     * error also sees its complete message). */
+    _Atomic int status;
+    char error[1024];          /* "" while status is GTAP_OK; fixed once set */
     int open_done;             /* writer thread finished creating the file */
     int open_status;
 
