@@ -27,7 +27,7 @@ static void check_vector(const char *what, const float *u, size_t d, const uint6
         GT_ASSERT_U64_EQ(res[i].threshold_ties, ref.ties);
         if (ref.norm2 > 0) {
             GT_ASSERT_NEAR(res[i].tail2 / m.norm2, (double)(ref.tail2 / ref.norm2), 1e-14, 1e-11);
-            GT_ASSERT(res[i].tail2 / m.norm2 <= 1.0 - (double)ref.k_effective / (double)d + 1e-12);
+            GT_ASSERT_DBL_CMP(res[i].tail2 / m.norm2, <=, 1.0 - (double)ref.k_effective / (double)d + 1e-12);
         }
     }
     free(res);
@@ -61,7 +61,7 @@ static void test_equal_magnitudes_and_ties(void)
     gtap_moments m;
     GT_ASSERT_OK(gtap_tail_energy(u, d, &k, 1, &r, &m));
     GT_ASSERT_NEAR(r.tail2 / m.norm2, 1.0 - 50.0 / 5000.0, 1e-15, 0);
-    GT_ASSERT(r.tail2 / m.norm2 > (1.0 - 0.01) * (1.0 - 0.01));
+    GT_ASSERT_DBL_CMP(r.tail2 / m.norm2, >, (1.0 - 0.01) * (1.0 - 0.01));
     GT_ASSERT_U64_EQ(r.threshold_ties, d);
     /* many ties among a few values, and zeros */
     for (size_t i = 0; i < d; i++) u[i] = (float)((int)(gtap_test_rand_u64(&state) % 7) - 3) * 0.5f;
@@ -194,7 +194,8 @@ static void test_streaming_and_merge(void)
     GT_ASSERT_OK(gtap_tail_energy(u, d, some_ks, nk, whole, &mw));
     chunk_source src = {u, d, 777, {0, 0, 0}};
     GT_ASSERT_OK(gtap_tail_energy_stream(next_chunk, &src, some_ks, nk, streamed, &ms));
-    GT_ASSERT(src.passes_seen[1] > 1 && src.passes_seen[2] > 1);
+    GT_ASSERT_INT_CMP(src.passes_seen[1], >, 1);
+    GT_ASSERT_INT_CMP(src.passes_seen[2], >, 1);
     /* three workers on interleaved pieces, merged */
     gtap_tail *w[3] = {NULL, NULL, NULL};
     for (int i = 0; i < 3; i++) GT_ASSERT_OK(gtap_tail_create(&w[i]));

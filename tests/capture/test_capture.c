@@ -152,8 +152,8 @@ static void test_skip_policy_records_skipped_steps(void)
     gtap_capture_stats stats;
     GT_ASSERT_OK(gtap_capture_close(capture, &stats));
     GT_ASSERT_U64_EQ(stats.snapshots_written + stats.snapshots_skipped, steps);
-    GT_ASSERT(stats.snapshots_skipped > 0); /* memcpy is far faster than HDF5 writes of 1 MiB */
-    GT_ASSERT(stats.peak_staging_bytes <= options.staging_bytes);
+    GT_ASSERT_U64_CMP(stats.snapshots_skipped, >, 0); /* memcpy is far faster than HDF5 writes of 1 MiB */
+    GT_ASSERT_U64_CMP(stats.peak_staging_bytes, <=, options.staging_bytes);
 
     gtap_reader *reader = NULL;
     GT_ASSERT_OK(gtap_reader_open(path, &reader));
@@ -310,7 +310,7 @@ static void test_open_errors_and_options(void)
     GT_ASSERT_OK(gtap_capture_open(path, &options, &capture));
     GT_ASSERT_OK(gtap_capture_close(capture, NULL));
     GT_ASSERT_STATUS(gtap_capture_open(path, &options, &capture), GTAP_EEXIST);
-    GT_ASSERT(capture == NULL);
+    GT_ASSERT_NULL(capture);
     options.truncate = 1;
     GT_ASSERT_OK(gtap_capture_open(path, &options, &capture));
     GT_ASSERT_OK(gtap_capture_close(capture, NULL));
@@ -336,7 +336,7 @@ static void test_open_errors_and_options(void)
     GT_ASSERT_STATUS(gtap_capture_open(NULL, NULL, &capture), GTAP_EINVAL);
     GT_ASSERT_OK(gtap_capture_close(NULL, NULL));
     GT_ASSERT_INT_EQ(gtap_capture_wants(NULL, 0), 0);
-    GT_ASSERT(gtap_capture_options_size() == sizeof(gtap_capture_options));
+    GT_ASSERT_U64_CMP(gtap_capture_options_size(), ==, sizeof(gtap_capture_options));
     free((void *)path);
 }
 
@@ -372,7 +372,7 @@ static void test_removed_directory_turns_capture_off(void)
 {
     char directory[512];
     snprintf(directory, sizeof directory, "%s", gtap_test_path("doomed"));
-    GT_ASSERT_FATAL(mkdir(directory, 0700) == 0);
+    GT_ASSERT_INT_CMP_FATAL(mkdir(directory, 0700), ==, 0);
     char path[600];
     snprintf(path, sizeof path, "%s/run.h5", directory);
     gtap_capture_options options = quiet_options();
@@ -390,7 +390,7 @@ static void test_removed_directory_turns_capture_off(void)
     GT_ASSERT_STATUS(gtap_capture_flush(capture), GTAP_EIO);
     GT_ASSERT_STATUS(gtap_capture_record(capture, id, GTAP_KIND_GRAD, 2, data), GTAP_EDISABLED);
     GT_ASSERT_INT_EQ(gtap_capture_status(capture), GTAP_EIO);
-    GT_ASSERT(strstr(gtap_capture_error(capture), "removed") != NULL);
+    GT_ASSERT_STR_CONTAINS(gtap_capture_error(capture), "removed");
     gtap_capture_stats stats;
     GT_ASSERT_STATUS(gtap_capture_close(capture, &stats), GTAP_EIO);
     GT_ASSERT_INT_EQ(stats.status, GTAP_EIO);
@@ -438,7 +438,7 @@ static void test_disk_full_turns_capture_off(void)
     snprintf(stderr_path, sizeof stderr_path, "%s", gtap_test_path("full.stderr"));
     fflush(stdout);
     pid_t child = fork();
-    GT_ASSERT_FATAL(child >= 0);
+    GT_ASSERT_INT_CMP_FATAL(child, >=, 0);
     if (child == 0) _exit(disk_full_child(path, stderr_path));
     int status = 0;
     waitpid(child, &status, 0);
@@ -446,11 +446,11 @@ static void test_disk_full_turns_capture_off(void)
     GT_ASSERT_INT_EQ(WEXITSTATUS(status), 0);
     size_t length = 0;
     char *text = gtap_test_read_file(stderr_path, &length);
-    GT_ASSERT_FATAL(text != NULL);
+    GT_ASSERT_NOT_NULL_FATAL(text);
     int lines = 0;
     for (size_t i = 0; i < length; i++) lines += text[i] == '\n';
     GT_ASSERT_INT_EQ(lines, 1); /* exactly one line on stderr */
-    GT_ASSERT(strstr(text, "gradtap capture: turned off") != NULL);
+    GT_ASSERT_STR_CONTAINS(text, "gradtap capture: turned off");
     printf("disk-full message: %s", text);
     free(text);
 }

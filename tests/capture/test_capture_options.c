@@ -23,7 +23,9 @@ static void test_macro_equals_init(void)
     GT_ASSERT_INT_EQ(from_macro.crash_safe, from_init.crash_safe);
     GT_ASSERT_INT_EQ(from_macro.per_rank_files, from_init.per_rank_files);
     GT_ASSERT_U64_EQ(from_macro.kinds, from_init.kinds);
-    GT_ASSERT(from_init.densities == NULL && from_init.steps == NULL && from_init.run_id == NULL);
+    GT_ASSERT_NULL(from_init.densities);
+    GT_ASSERT_NULL(from_init.steps);
+    GT_ASSERT_NULL(from_init.run_id);
 }
 
 static void refused(gtap_capture_options *options, const char *name)
@@ -31,8 +33,8 @@ static void refused(gtap_capture_options *options, const char *name)
     const char *path = gtap_test_path(name);
     gtap_capture *capture = NULL;
     GT_ASSERT_STATUS(gtap_capture_open(path, options, &capture), GTAP_EVERSION);
-    GT_ASSERT(capture == NULL);
-    GT_ASSERT(strstr(gtap_last_error(), "GTAP_CAPTURE_OPTIONS_INIT") != NULL);
+    GT_ASSERT_NULL(capture);
+    GT_ASSERT_STR_CONTAINS(gtap_last_error(), "GTAP_CAPTURE_OPTIONS_INIT");
     GT_ASSERT_INT_EQ(access(path, F_OK), -1); /* no file was created */
 }
 

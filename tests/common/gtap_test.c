@@ -6,6 +6,7 @@
 #include <CUnit/Basic.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -116,14 +117,73 @@ double gtap_test_rand_normal(uint64_t *state)
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
+size_t gtap_test_mem_diff(const void *a, const void *b, size_t bytes)
+{
+    const unsigned char *x = a, *y = b;
+    size_t i = 0;
+    while (i < bytes && x[i] == y[i]) i++;
+    return i;
+}
+
+/* Whether `text` contains `pattern`, ignoring ASCII case. */
+static int contains_ignoring_case(const char *text, const char *pattern)
+{
+    size_t n = strlen(pattern);
+    for (; *text; text++)
+        if (strncasecmp(text, pattern, n) == 0) return 1;
+    return n == 0;
+}
+
+/* Keep only the tests whose suite, test or "suite/test" name contains
+ * `pattern`; returns how many are left. */
+static unsigned select_tests(const char *pattern)
+{
+    unsigned selected = 0;
+    for (CU_pSuite suite = CU_get_registry()->pSuite; suite; suite = suite->pNext) {
+        int whole_suite = contains_ignoring_case(suite->pName, pattern);
+        unsigned in_suite = 0;
+        for (CU_pTest test = suite->pTest; test; test = test->pNext) {
+            char full[512];
+            snprintf(full, sizeof full, "%s/%s", suite->pName, test->pName);
+            int keep = whole_suite || contains_ignoring_case(full, pattern);
+            CU_set_test_active(test, keep ? CU_TRUE : CU_FALSE);
+            in_suite += keep ? 1u : 0u;
+        }
+        CU_set_suite_active(suite, in_suite ? CU_TRUE : CU_FALSE);
+        selected += in_suite;
+    }
+    return selected;
+}
+
 int gtap_test_run(int argc, char **argv, CU_SuiteInfo *suites)
 {
-    (void)argc;
+    const char *pattern = argc > 1 ? argv[1] : NULL;
+    if (argc > 2 || (pattern && (strcmp(pattern, "--help") == 0 || strcmp(pattern, "-h") == 0))) {
+        fprintf(pattern && argc == 2 ? stdout : stderr,
+                "usage: %s [--list | NAME]\n  NAME: run only the tests whose suite or test name (or "
+                "\"suite/test\") contains NAME, ignoring case\n",
+                argv[0]);
+        return argc > 2 ? 2 : 0;
+    }
     if (CU_initialize_registry() != CUE_SUCCESS) return 3;
     if (CU_register_suites(suites) != CUE_SUCCESS) {
         fprintf(stderr, "%s: cannot register suites: %s\n", argv[0], CU_get_error_msg());
         CU_cleanup_registry();
         return 3;
+    }
+    if (pattern && strcmp(pattern, "--list") == 0) {
+        for (CU_pSuite suite = CU_get_registry()->pSuite; suite; suite = suite->pNext)
+            for (CU_pTest test = suite->pTest; test; test = test->pNext) printf("%s/%s\n", suite->pName, test->pName);
+        CU_cleanup_registry();
+        return 0;
+    }
+    if (pattern) {
+        if (select_tests(pattern) == 0) {
+            fprintf(stderr, "%s: no suite or test name contains \"%s\" (--list prints them)\n", argv[0], pattern);
+            CU_cleanup_registry();
+            return 2;
+        }
+        CU_set_fail_on_inactive(CU_FALSE); /* the tests left out are not failures */
     }
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();

@@ -4,7 +4,22 @@
  * expression). Each test program defines its suites with CUnit's
  * CU_TestInfo / CU_SuiteInfo tables and ends main() with
  * `return gtap_test_run(argc, argv, suites);`. Randomised tests take their
- * seed from gtap_test_seed(), which prints it (GTAP_TEST_SEED overrides). */
+ * seed from gtap_test_seed(), which prints it (GTAP_TEST_SEED overrides).
+ *
+ * Comparisons: GT_ASSERT_INT_CMP(a, OP, b), GT_ASSERT_U64_CMP(a, OP, b) and
+ * GT_ASSERT_DBL_CMP(a, OP, b) (OP one of == != < <= > >=; %.17g for
+ * doubles), GT_ASSERT_STR_CONTAINS(haystack, needle) (NULL-safe, prints the
+ * haystack cut to 300 characters), GT_ASSERT_STR_STARTS_WITH(text, prefix),
+ * GT_ASSERT_MEM_EQ / GT_ASSERT_MEM_NE(a, b, bytes) (print the first
+ * differing byte), GT_ASSERT_NULL / GT_ASSERT_NOT_NULL(p). The CMP forms,
+ * STR_CONTAINS and NOT_NULL have a _FATAL form that ends the test. Plain
+ * GT_ASSERT is for boolean predicates (isnan, isfinite, flags).
+ *
+ * Running part of a program: `./prog NAME` runs only the tests whose suite
+ * or test name (or "suite/test") contains NAME, ignoring case, e.g.
+ * `tests/format/format_roundtrip bfloat16`; `./prog --list` prints the
+ * names as "suite/test". No match is an error (exit status 2). One whole
+ * program runs under ctest as `ctest --test-dir build -R format_roundtrip`. */
 #ifndef GRADTAP_TEST_H
 #define GRADTAP_TEST_H
 
@@ -75,7 +90,73 @@ void gtap_test_assert(int passed, int fatal, int line, const char *file, const c
                          gt_e ? gt_e : "(null)");                                                        \
     } while (0)
 
-/* Run the suites; returns the process exit code (0 all passed). */
+/* Typed comparisons: print both operands on failure. */
+#define GT_CMP_(type, fmt, actual, op, expected, fatal)                                                  \
+    do {                                                                                                 \
+        type gt_a = (type)(actual), gt_e = (type)(expected);                                             \
+        gtap_test_assert(gt_a op gt_e, fatal, __LINE__, __FILE__, "%s %s %s (got " fmt " vs " fmt ")",  \
+                         #actual, #op, #expected, gt_a, gt_e);                                           \
+    } while (0)
+#define GT_ASSERT_INT_CMP(a, op, b) GT_CMP_(long long, "%lld", a, op, b, 0)
+#define GT_ASSERT_INT_CMP_FATAL(a, op, b) GT_CMP_(long long, "%lld", a, op, b, 1)
+#define GT_ASSERT_U64_CMP(a, op, b) GT_CMP_(unsigned long long, "%llu", a, op, b, 0)
+#define GT_ASSERT_U64_CMP_FATAL(a, op, b) GT_CMP_(unsigned long long, "%llu", a, op, b, 1)
+#define GT_ASSERT_DBL_CMP(a, op, b) GT_CMP_(double, "%.17g", a, op, b, 0)
+#define GT_ASSERT_DBL_CMP_FATAL(a, op, b) GT_CMP_(double, "%.17g", a, op, b, 1)
+
+/* `needle` occurs in `haystack` (either NULL fails). */
+#define GT_STR_CONTAINS_(haystack, needle, fatal)                                                        \
+    do {                                                                                                 \
+        const char *gt_h = (haystack), *gt_n = (needle);                                                 \
+        gtap_test_assert(gt_h && gt_n && strstr(gt_h, gt_n) != NULL, fatal, __LINE__, __FILE__,          \
+                         "%s contains %s (\"%s\" not in \"%.300s%s\")", #haystack, #needle,              \
+                         gt_n ? gt_n : "(null)", gt_h ? gt_h : "(null)",                                 \
+                         gt_h && strlen(gt_h) > 300 ? "..." : "");                                       \
+    } while (0)
+#define GT_ASSERT_STR_CONTAINS(haystack, needle) GT_STR_CONTAINS_(haystack, needle, 0)
+#define GT_ASSERT_STR_CONTAINS_FATAL(haystack, needle) GT_STR_CONTAINS_(haystack, needle, 1)
+
+/* `text` begins with `prefix` (either NULL fails). */
+#define GT_ASSERT_STR_STARTS_WITH(text, prefix)                                                          \
+    do {                                                                                                 \
+        const char *gt_t = (text), *gt_p = (prefix);                                                     \
+        gtap_test_assert(gt_t && gt_p && strncmp(gt_t, gt_p, strlen(gt_p)) == 0, 0, __LINE__, __FILE__,  \
+                         "%s starts with %s (\"%.300s%s\" does not start with \"%s\")", #text, #prefix,  \
+                         gt_t ? gt_t : "(null)", gt_t && strlen(gt_t) > 300 ? "..." : "",                \
+                         gt_p ? gt_p : "(null)");                                                        \
+    } while (0)
+
+/* The first offset where two buffers differ (`bytes` when they are equal). */
+size_t gtap_test_mem_diff(const void *a, const void *b, size_t bytes);
+
+#define GT_ASSERT_MEM_EQ(a, b, bytes)                                                                    \
+    do {                                                                                                 \
+        const unsigned char *gt_x = (const unsigned char *)(a), *gt_y = (const unsigned char *)(b);     \
+        size_t gt_n = (size_t)(bytes), gt_at = gtap_test_mem_diff(gt_x, gt_y, gt_n);                     \
+        gtap_test_assert(gt_at == gt_n, 0, __LINE__, __FILE__,                                           \
+                         "%s == %s over %s = %zu bytes (first difference at byte %zu: 0x%02x vs 0x%02x)", \
+                         #a, #b, #bytes, gt_n, gt_at, gt_at < gt_n ? gt_x[gt_at] : 0u,                   \
+                         gt_at < gt_n ? gt_y[gt_at] : 0u);                                               \
+    } while (0)
+#define GT_ASSERT_MEM_NE(a, b, bytes)                                                                    \
+    do {                                                                                                 \
+        size_t gt_n = (size_t)(bytes);                                                                   \
+        gtap_test_assert(gtap_test_mem_diff((a), (b), gt_n) != gt_n, 0, __LINE__, __FILE__,             \
+                         "%s != %s over %s = %zu bytes (all bytes are equal)", #a, #b, #bytes, gt_n);   \
+    } while (0)
+
+#define GT_NULL_(ptr, want_null, fatal)                                                                  \
+    do {                                                                                                 \
+        const void *gt_p = (const void *)(ptr);                                                          \
+        gtap_test_assert((gt_p == NULL) == (want_null), fatal, __LINE__, __FILE__, "%s %s NULL (got %p)", \
+                         #ptr, (want_null) ? "==" : "!=", gt_p);                                         \
+    } while (0)
+#define GT_ASSERT_NULL(ptr) GT_NULL_(ptr, 1, 0)
+#define GT_ASSERT_NOT_NULL(ptr) GT_NULL_(ptr, 0, 0)
+#define GT_ASSERT_NOT_NULL_FATAL(ptr) GT_NULL_(ptr, 0, 1)
+
+/* Run the suites; returns the process exit code (0 all passed). With an
+ * argument, runs only the matching tests; `--list` prints the names. */
 int gtap_test_run(int argc, char **argv, CU_SuiteInfo *suites);
 
 /* The seed for randomised tests: GTAP_TEST_SEED or a fixed default; it is

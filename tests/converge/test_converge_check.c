@@ -12,7 +12,7 @@
 static int converge(const char *arguments, const char *out_name)
 {
     const char *cli = getenv("GRADTAP_CLI");
-    GT_ASSERT_FATAL(cli != NULL);
+    GT_ASSERT_NOT_NULL_FATAL(cli);
     char command[8192], out[4096];
     snprintf(out, sizeof out, "%s", gtap_test_path(out_name));
     snprintf(command, sizeof command, "%s converge %s", cli, arguments);
@@ -35,9 +35,9 @@ static void test_logreg_broken_memory(void)
 {
     GT_ASSERT_INT_EQ(converge("--quick --check --methods topk --inject-fault drop-memory", "broken.txt"), 1);
     char *text = gtap_test_read_file(gtap_test_path("broken.txt"), NULL);
-    GT_ASSERT_FATAL(text != NULL);
-    GT_ASSERT(strstr(text, "check 1 invariant    FAIL") != NULL);
-    GT_ASSERT(strstr(text, "check 3 rate         FAIL") != NULL);
+    GT_ASSERT_NOT_NULL_FATAL(text);
+    GT_ASSERT_STR_CONTAINS(text, "check 1 invariant    FAIL");
+    GT_ASSERT_STR_CONTAINS(text, "check 3 rate         FAIL");
     free(text);
 }
 
@@ -57,9 +57,9 @@ static void test_mlp_check(void)
              "--model mlp --data %s --quick --check --methods topk --inject-fault drop-memory", mlp_data());
     GT_ASSERT_INT_EQ(converge(arguments, "mlp_broken.txt"), 1);
     char *text = gtap_test_read_file(gtap_test_path("mlp_broken.txt"), NULL);
-    GT_ASSERT_FATAL(text != NULL);
-    GT_ASSERT(strstr(text, "check 1 invariant    FAIL") != NULL);
-    GT_ASSERT(strstr(text, "check 3 rate         FAIL") != NULL);
+    GT_ASSERT_NOT_NULL_FATAL(text);
+    GT_ASSERT_STR_CONTAINS(text, "check 1 invariant    FAIL");
+    GT_ASSERT_STR_CONTAINS(text, "check 3 rate         FAIL");
     free(text);
 }
 
@@ -78,9 +78,9 @@ static void test_capture_feeds_reader(void)
     snprintf(command, sizeof command, "%s bounds %s", cli, rank1); /* the files feed `gradtap bounds` */
     GT_ASSERT_INT_EQ(gtap_test_system(command, NULL, NULL), 0);
     char *csv = gtap_test_read_file(gtap_test_path("curves.csv"), NULL);
-    GT_ASSERT_FATAL(csv != NULL);
+    GT_ASSERT_NOT_NULL_FATAL(csv);
     const char *header = "method,step,epoch,bits,loss,average_loss,suboptimality";
-    GT_ASSERT(strncmp(csv, header, strlen(header)) == 0);
+    GT_ASSERT_STR_STARTS_WITH(csv, header);
     free(csv);
 }
 

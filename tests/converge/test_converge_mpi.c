@@ -1,6 +1,6 @@
 /* test_converge_mpi.c - run under `mpirun -np 4`: the trainer on MPI ranks
  * (sparse allgather) must give the same model, bit for bit, on every rank
- * and as the 4-worker simulated run in one process (ALGORITHMS.md 4), for
+ * and as the 4-worker simulated run in one process (docs/THEORY.md s.5), for
  * deterministic and random compressors, logistic regression and the MLP. */
 #include <mpi.h>
 #include <stdio.h>

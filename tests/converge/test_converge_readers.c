@@ -14,7 +14,7 @@ static const char *write_text(const char *name, const char *text)
     static char path[4096];
     snprintf(path, sizeof path, "%s", gtap_test_path(name));
     FILE *file = fopen(path, "w");
-    GT_ASSERT_FATAL(file != NULL);
+    GT_ASSERT_NOT_NULL_FATAL(file);
     fputs(text, file);
     fclose(file);
     return path;
@@ -67,7 +67,7 @@ static void expect_bad(const char *name, const char *text, int status, const cha
     const char *path = write_text(name, text);
     gtap_dataset *data = NULL;
     GT_ASSERT_STATUS(gtap_dataset_read_libsvm(path, 0, &data), status);
-    GT_ASSERT(data == NULL);
+    GT_ASSERT_NULL(data);
     const char *message = gtap_last_error();
     gtap_test_assert(strstr(message, where) != NULL, 0, __LINE__, __FILE__, "message '%s' names '%s'", message, where);
 }
@@ -96,7 +96,8 @@ static void write_idx(const char *images, const char *labels, int n, int gzip, u
     unsigned char label_header[8] = {0, 0, 8, 1, 0, 0, 0, (unsigned char)label_count};
     gzFile gi = gzopen(images, gzip ? "wb" : "wbT");
     gzFile gl = gzopen(labels, gzip ? "wb" : "wbT");
-    GT_ASSERT_FATAL(gi != NULL && gl != NULL);
+    GT_ASSERT_NOT_NULL_FATAL(gi);
+    GT_ASSERT_NOT_NULL_FATAL(gl);
     gzwrite(gi, header, 16);
     gzwrite(gl, label_header, 8);
     for (int i = 0; i < n; i++) {
@@ -136,7 +137,7 @@ static void test_idx(void)
     gtap_dataset *data = NULL;
     write_idx(images, labels, 12, 1, 0x0801, 12); /* wrong image magic */
     GT_ASSERT_STATUS(gtap_dataset_read_idx(images, labels, &data), GTAP_EFORMAT);
-    GT_ASSERT(strstr(gtap_last_error(), "magic") != NULL);
+    GT_ASSERT_STR_CONTAINS(gtap_last_error(), "magic");
     write_idx(images, labels, 12, 1, 0x0803, 11); /* counts differ */
     GT_ASSERT_STATUS(gtap_dataset_read_idx(images, labels, &data), GTAP_EFORMAT);
     /* truncated pixels: header says 12 images, file has 12 but we claim 200 via a hand-made header */
@@ -146,7 +147,7 @@ static void test_idx(void)
     gzwrite(gi, header, 16);
     gzclose(gi);
     GT_ASSERT_STATUS(gtap_dataset_read_idx(images, labels, &data), GTAP_EFORMAT);
-    GT_ASSERT(strstr(gtap_last_error(), "bad_img.gz") != NULL);
+    GT_ASSERT_STR_CONTAINS(gtap_last_error(), "bad_img.gz");
     GT_ASSERT_STATUS(gtap_dataset_read_idx(gtap_test_path("none"), labels, &data), GTAP_ENOTFOUND);
 }
 
@@ -157,15 +158,16 @@ static void test_synthetic_deterministic(void)
     GT_ASSERT_OK(gtap_dataset_synthetic_logreg(300, 50, 3.0, 7, &b));
     GT_ASSERT_OK(gtap_dataset_synthetic_logreg(300, 50, 3.0, 8, &c));
     gtap_dataset_view va = gtap_dataset_get_view(a), vb = gtap_dataset_get_view(b), vc = gtap_dataset_get_view(c);
-    GT_ASSERT(memcmp(va.values, vb.values, 300 * 50 * sizeof(float)) == 0);
-    GT_ASSERT(memcmp(va.labels, vb.labels, 300 * sizeof(int32_t)) == 0);
-    GT_ASSERT(memcmp(va.values, vc.values, 300 * 50 * sizeof(float)) != 0);
+    GT_ASSERT_MEM_EQ(va.values, vb.values, 300 * 50 * sizeof(float));
+    GT_ASSERT_MEM_EQ(va.labels, vb.labels, 300 * sizeof(int32_t));
+    GT_ASSERT_MEM_NE(va.values, vc.values, 300 * 50 * sizeof(float));
     double norm2 = 0.0; /* rows ~ N(0, I/d): mean ||a_i||^2 ~ 1 */
     for (uint64_t i = 0; i < 300 * 50; i++) norm2 += (double)va.values[i] * va.values[i];
     GT_ASSERT_NEAR(norm2 / 300.0, 1.0, 0.05, 0);
     int positives = 0;
     for (int i = 0; i < 300; i++) positives += va.labels[i] == 1;
-    GT_ASSERT(positives > 60 && positives < 240);
+    GT_ASSERT_INT_CMP(positives, >, 60);
+    GT_ASSERT_INT_CMP(positives, <, 240);
     gtap_dataset_free(a);
     gtap_dataset_free(b);
     gtap_dataset_free(c);
@@ -174,7 +176,10 @@ static void test_synthetic_deterministic(void)
     gtap_dataset_view vi = gtap_dataset_get_view(images);
     GT_ASSERT_U64_EQ(vi.d, 784);
     GT_ASSERT_INT_EQ(vi.classes, 10);
-    for (uint64_t i = 0; i < 100 * 784; i++) GT_ASSERT_FATAL(vi.values[i] >= 0.0f && vi.values[i] <= 1.0f);
+    for (uint64_t i = 0; i < 100 * 784; i++) {
+        GT_ASSERT_DBL_CMP_FATAL(vi.values[i], >=, 0.0f);
+        GT_ASSERT_DBL_CMP_FATAL(vi.values[i], <=, 1.0f);
+    }
     gtap_dataset_free(images);
 }
 
@@ -182,14 +187,14 @@ static void test_synthetic_deterministic(void)
 static void test_cli_malformed(void)
 {
     const char *cli = getenv("GRADTAP_CLI");
-    GT_ASSERT_FATAL(cli != NULL);
+    GT_ASSERT_NOT_NULL_FATAL(cli);
     char path[4096], err[4096], command[12288];
     snprintf(path, sizeof path, "%s", write_text("cli_bad.svm", "1 1:1 2:1\n-1 1:2 2:0\n1 1:3 2:x\n"));
     snprintf(err, sizeof err, "%s", gtap_test_path("cli_bad.err"));
     snprintf(command, sizeof command, "%s converge --data %s --methods topk", cli, path);
     GT_ASSERT_INT_EQ(gtap_test_system(command, NULL, err), 2);
     char *text = gtap_test_read_file(err, NULL);
-    GT_ASSERT_FATAL(text != NULL);
+    GT_ASSERT_NOT_NULL_FATAL(text);
     gtap_test_assert(strstr(text, "cli_bad.svm:3:") != NULL, 0, __LINE__, __FILE__, "stderr '%s' names line 3", text);
     free(text);
     snprintf(command, sizeof command, "%s converge --methods nosuch", cli);

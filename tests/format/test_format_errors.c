@@ -78,7 +78,7 @@ static void test_hdf5_but_not_gradtap(void)
     char path[1024];
     snprintf(path, sizeof path, "%s", gtap_test_path("plain.h5"));
     hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    GT_ASSERT_FATAL(file >= 0);
+    GT_ASSERT_INT_CMP_FATAL(file, >=, 0);
     H5Fclose(file);
     GT_ASSERT_STATUS(open_status(path), GTAP_EFORMAT);
     assert_message_names(path);
@@ -87,7 +87,7 @@ static void test_hdf5_but_not_gradtap(void)
 static void set_root_int(const char *path, const char *name, int64_t value)
 {
     hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    GT_ASSERT_FATAL(file >= 0);
+    GT_ASSERT_INT_CMP_FATAL(file, >=, 0);
     hid_t attribute = H5Aopen(file, name, H5P_DEFAULT);
     H5Awrite(attribute, H5T_NATIVE_INT64, &value);
     H5Aclose(attribute);
@@ -119,7 +119,7 @@ static void test_truncated(void)
     fseek(file, 0, SEEK_END);
     long size = ftell(file);
     fclose(file);
-    GT_ASSERT_FATAL(truncate(path, size / 2) == 0);
+    GT_ASSERT_INT_CMP_FATAL(truncate(path, size / 2), ==, 0);
     int rc = open_status(path);
     gtap_test_assert(rc == GTAP_EFORMAT, 0, __LINE__, __FILE__, "truncated file: status %d (%s)", rc,
                      gtap_last_error());
@@ -150,14 +150,16 @@ static void test_attributes_disagree_with_data(void)
 static void reshape_steps(const char *path, hsize_t rows, hsize_t row, int64_t value)
 {
     hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    GT_ASSERT_FATAL(file >= 0);
+    GT_ASSERT_INT_CMP_FATAL(file, >=, 0);
     hid_t steps = H5Dopen2(file, "tensors/w/grad/steps", H5P_DEFAULT);
-    GT_ASSERT_FATAL(steps >= 0 && H5Dset_extent(steps, &rows) >= 0);
+    GT_ASSERT_INT_CMP_FATAL(steps, >=, 0);
+    GT_ASSERT_INT_CMP_FATAL(H5Dset_extent(steps, &rows), >=, 0);
     if (value >= 0) {
         hsize_t one = 1;
         hid_t file_space = H5Dget_space(steps), memory_space = H5Screate_simple(1, &one, NULL);
         H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &row, NULL, &one, NULL);
-        GT_ASSERT_FATAL(H5Dwrite(steps, H5T_NATIVE_INT64, memory_space, file_space, H5P_DEFAULT, &value) >= 0);
+        GT_ASSERT_INT_CMP_FATAL(H5Dwrite(steps, H5T_NATIVE_INT64, memory_space, file_space, H5P_DEFAULT, &value), >=,
+                                0);
         H5Sclose(memory_space);
         H5Sclose(file_space);
     }

@@ -60,7 +60,7 @@ static void test_float32_bit_exact_all_kinds(void)
     GT_ASSERT_STR_EQ(info.name, "layer1.weight");
     GT_ASSERT_U64_EQ(info.numel, numel);
     GT_ASSERT_INT_EQ(info.kinds, GTAP_KIND_ALL);
-    GT_ASSERT(info.stored_bytes >= 12 * numel * 4);
+    GT_ASSERT_U64_CMP(info.stored_bytes, >=, 12 * numel * 4);
     float *out = malloc(numel * sizeof *out);
     for (int kind = 0; kind < GTAP_KIND_COUNT; kind++) {
         int64_t steps[8];

@@ -1,4 +1,4 @@
-/* test_sparsify_feedback.c - error feedback (ALGORITHMS.md 4) and sparse
+/* test_sparsify_feedback.c - error feedback (docs/THEORY.md s.5) and sparse
  * messages: Stich's invariant x_t - m_t = plain SGD driven by the same
  * gradients for several compressors, Shi's bookkeeping sum s + r = sum g,
  * memory off, per-layer segments against per-slice selection, argument
@@ -75,11 +75,11 @@ static void test_stich_invariant(void)
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         double gap = stich_invariant_gap(kinds[i], NULL, 0, 2, seed + i);
         printf("  %s: max |x - m - y| / (1 + max(|x|, |m|, |y|)) = %.2g\n", gtap_sparsifier_kind_name(kinds[i]), gap);
-        GT_ASSERT(gap < 1e-5); /* float32 rounding over 300 steps */
+        GT_ASSERT_DBL_CMP(gap, <, 1e-5); /* float32 rounding over 300 steps */
     }
     const gtap_segment layers[] = {{0, 10, 1}, {10, 50, 3}, {60, 4, 1}};
     double gap = stich_invariant_gap(GTAP_SPARSIFY_TOPK, layers, 3, 0, seed);
-    GT_ASSERT(gap < 1e-5);
+    GT_ASSERT_DBL_CMP(gap, <, 1e-5);
 }
 
 /* A memory that does not keep p - C(p) breaks the invariant: the test above
@@ -109,16 +109,17 @@ static void test_memory_after_topk(void)
             float p = before[i] + 0.1f * g[i];
             p2 += (double)p * p;
             if (j < K && indices[j] == (uint64_t)i) {
-                GT_ASSERT_FATAL(m[i] == 0.0f && values[j] == p);
+                GT_ASSERT_DBL_CMP_FATAL(m[i], ==, 0.0f);
+                GT_ASSERT_DBL_CMP_FATAL(values[j], ==, p);
                 j++;
             } else {
-                GT_ASSERT_FATAL(m[i] == p);
+                GT_ASSERT_DBL_CMP_FATAL(m[i], ==, p);
             }
         }
         GT_ASSERT_NEAR(stats.input_norm2, p2, 0, 1e-12);
     }
     gtap_ef_reset(ef);
-    for (int i = 0; i < D; i++) GT_ASSERT_FATAL(gtap_ef_memory(ef)[i] == 0.0f);
+    for (int i = 0; i < D; i++) GT_ASSERT_DBL_CMP_FATAL(gtap_ef_memory(ef)[i], ==, 0.0f);
     gtap_ef_free(ef);
 }
 
@@ -180,12 +181,12 @@ static void test_memory_off(void)
         GT_ASSERT_OK(gtap_ef_step(ef, g, 0.25f, 3, indices, values, K, NULL));
         for (int i = 0; i < D; i++) {
             scaled[i] = form == GTAP_EF_STICH ? 0.25f * g[i] : g[i];
-            GT_ASSERT_FATAL(gtap_ef_memory(ef)[i] == 0.0f);
+            GT_ASSERT_DBL_CMP_FATAL(gtap_ef_memory(ef)[i], ==, 0.0f);
         }
         sp_output direct = sp_run_once(&opt, scaled, D, K, 3); /* one segment: stream 3 * 1 + 0 */
         GT_ASSERT_OK(direct.rc);
-        GT_ASSERT(memcmp(direct.indices, indices, sizeof indices) == 0);
-        GT_ASSERT(memcmp(direct.values, values, sizeof values) == 0);
+        GT_ASSERT_MEM_EQ(direct.indices, indices, sizeof indices);
+        GT_ASSERT_MEM_EQ(direct.values, values, sizeof values);
         sp_output_free(&direct);
         gtap_ef_free(ef);
     }
@@ -219,7 +220,7 @@ static void test_segments(void)
             GT_ASSERT_OK(direct.rc);
             for (uint64_t j = 0; j < direct.res.count; j++) {
                 GT_ASSERT_U64_EQ(indices[offset + j], direct.indices[j] + layers[s].offset);
-                GT_ASSERT_FATAL(values[offset + j] == direct.values[j]);
+                GT_ASSERT_DBL_CMP_FATAL(values[offset + j], ==, direct.values[j]);
             }
             offset += direct.res.count;
             sp_output_free(&direct);
@@ -232,15 +233,15 @@ static void test_segments(void)
     gtap_ef *ef = NULL;
     const gtap_segment gap[] = {{0, 10, 1}, {11, 10, 1}};
     GT_ASSERT_STATUS(gtap_ef_create(&opt, GTAP_EF_STICH, 1, 21, gap, 2, 0, &ef), GTAP_EINVAL);
-    GT_ASSERT(strstr(gtap_last_error(), "segment 1") != NULL);
+    GT_ASSERT_STR_CONTAINS(gtap_last_error(), "segment 1");
     const gtap_segment short_cover[] = {{0, 10, 1}};
     GT_ASSERT_STATUS(gtap_ef_create(&opt, GTAP_EF_STICH, 1, 21, short_cover, 1, 0, &ef), GTAP_EINVAL);
     const gtap_segment bad_k[] = {{0, 10, 1}, {10, 11, 12}};
     GT_ASSERT_STATUS(gtap_ef_create(&opt, GTAP_EF_STICH, 1, 21, bad_k, 2, 0, &ef), GTAP_EINVAL);
-    GT_ASSERT(strstr(gtap_last_error(), "segment 1") != NULL);
+    GT_ASSERT_STR_CONTAINS(gtap_last_error(), "segment 1");
     GT_ASSERT_STATUS(gtap_ef_create(&opt, GTAP_EF_STICH, 1, 21, NULL, 0, 0, &ef), GTAP_EINVAL);
     GT_ASSERT_STATUS(gtap_ef_create(&opt, (gtap_ef_form)7, 1, 21, NULL, 0, 1, &ef), GTAP_EINVAL);
-    GT_ASSERT(ef == NULL);
+    GT_ASSERT_NULL(ef);
     GT_ASSERT_OK(gtap_ef_create(&opt, GTAP_EF_STICH, 1, 21, NULL, 0, 3, &ef));
     float grad[21] = {0};
     uint64_t indices[3];
@@ -287,17 +288,17 @@ static void test_sparse_sum(void)
     GT_ASSERT_OK(gtap_sparse_sum(msgs, P, D, 0.25, dense));
     GT_ASSERT_OK(gtap_sparse_sum_gathered(counts, P, all_idx, all_val, D, 0.25, gathered));
     for (int i = 0; i < D; i++) {
-        GT_ASSERT_FATAL(dense[i] == expected[i]);
-        GT_ASSERT_FATAL(gathered[i] == expected[i]);
+        GT_ASSERT_DBL_CMP_FATAL(dense[i], ==, expected[i]);
+        GT_ASSERT_DBL_CMP_FATAL(gathered[i], ==, expected[i]);
     }
     GT_ASSERT_OK(gtap_sparse_sum(NULL, 0, D, 1.0, dense));
-    for (int i = 0; i < D; i++) GT_ASSERT_FATAL(dense[i] == 0.0);
+    for (int i = 0; i < D; i++) GT_ASSERT_DBL_CMP_FATAL(dense[i], ==, 0.0);
     /* An index out of range: refused before anything is written. */
     for (int i = 0; i < D; i++) dense[i] = 7.0;
     idx[4][0] = D;
     GT_ASSERT_STATUS(gtap_sparse_sum(msgs, P, D, 1.0, dense), GTAP_EINVAL);
-    GT_ASSERT(strstr(gtap_last_error(), "message 4") != NULL);
-    for (int i = 0; i < D; i++) GT_ASSERT_FATAL(dense[i] == 7.0);
+    GT_ASSERT_STR_CONTAINS(gtap_last_error(), "message 4");
+    for (int i = 0; i < D; i++) GT_ASSERT_DBL_CMP_FATAL(dense[i], ==, 7.0);
     GT_ASSERT_STATUS(gtap_sparse_add(&msgs[4], D, 1.0, dense), GTAP_EINVAL);
     idx[4][0] = 1;
     GT_ASSERT_STATUS(gtap_sparse_sum(msgs, P, D, NAN, dense), GTAP_EINVAL);
@@ -322,7 +323,8 @@ static void test_sparse_encoding(void)
     GT_ASSERT_INT_EQ(written, 44);
     GT_ASSERT_OK(gtap_sparse_decode(buffer, written, 6, &back));
     GT_ASSERT_U64_EQ(back.count, 3);
-    GT_ASSERT(memcmp(back.indices, indices, sizeof indices) == 0 && memcmp(back.values, values, sizeof values) == 0);
+    GT_ASSERT_MEM_EQ(back.indices, indices, sizeof indices);
+    GT_ASSERT_MEM_EQ(back.values, values, sizeof values);
     GT_ASSERT_STATUS(gtap_sparse_decode(buffer, written, 5, &back), GTAP_EFORMAT); /* index 5 >= d */
     GT_ASSERT_STATUS(gtap_sparse_decode(buffer, written - 1, 6, &back), GTAP_EFORMAT);
     GT_ASSERT_STATUS(gtap_sparse_decode(buffer, 4, 6, &back), GTAP_EFORMAT);

@@ -45,7 +45,7 @@ static void check_exact_kind(gtap_sparsifier_kind kind, gtap_count_mode mode, co
         free(expected);
     }
     GT_ASSERT_INT_EQ(failures, 0);
-    GT_ASSERT(cases > 100);
+    GT_ASSERT_INT_CMP(cases, >, 100);
 }
 
 static void test_topk_matches_sort(void) { check_exact_kind(GTAP_SPARSIFY_TOPK, GTAP_COUNT_VARIABLE, "topk"); }
@@ -76,7 +76,7 @@ static void test_topk_ties_lower_index(void)
         sp_output out = sp_run_once(&opt, u, D, ks[i], 0);
         GT_ASSERT_OK(out.rc);
         GT_ASSERT_U64_EQ(out.res.count, ks[i]);
-        GT_ASSERT(memcmp(out.indices, expected, ks[i] * sizeof *expected) == 0);
+        GT_ASSERT_MEM_EQ(out.indices, expected, ks[i] * sizeof *expected);
         GT_ASSERT(sp_output_well_formed(u, D, &out, 1));
         sp_output_free(&out);
     }
@@ -110,7 +110,7 @@ static void test_small_and_full(void)
         gtap_sparsify_options_init(&opt, (gtap_sparsifier_kind)kind);
         out = sp_run_once(&opt, &one, 1, 1, 0);
         GT_ASSERT_OK(out.rc);
-        GT_ASSERT(out.res.count <= 1);
+        GT_ASSERT_U64_CMP(out.res.count, <=, 1);
         sp_output_free(&out);
         out = sp_run_once(&opt, u, 6, 6, 0);
         GT_ASSERT_OK(out.rc);
@@ -133,18 +133,18 @@ static void test_bad_arguments(void)
         int uses_k = kind != GTAP_SPARSIFY_THRESHOLD && kind != GTAP_SPARSIFY_SIGN && kind != GTAP_SPARSIFY_NONE;
         int expect = uses_k ? GTAP_EINVAL : GTAP_OK;
         GT_ASSERT_STATUS(gtap_sparsify(sp, u, 8, 0, 0, indices, values, 16, &res), expect);
-        if (uses_k) GT_ASSERT(strstr(gtap_last_error(), "k = 0") != NULL);
+        if (uses_k) GT_ASSERT_STR_CONTAINS(gtap_last_error(), "k = 0");
         GT_ASSERT_STATUS(gtap_sparsify(sp, u, 8, 9, 0, indices, values, 16, &res), expect);
         GT_ASSERT_STATUS(gtap_sparsify(sp, u, 9, 1, 0, indices, values, 16, &res), GTAP_EINVAL);
-        GT_ASSERT(strstr(gtap_last_error(), "d_max") != NULL);
+        GT_ASSERT_STR_CONTAINS(gtap_last_error(), "d_max");
         GT_ASSERT_STATUS(gtap_sparsify(sp, u, 0, 1, 0, indices, values, 16, &res), GTAP_EINVAL);
         GT_ASSERT_STATUS(gtap_sparsify(sp, NULL, 8, 1, 0, indices, values, 16, &res), GTAP_EINVAL);
         GT_ASSERT_STATUS(gtap_sparsify(sp, u, 8, 1, 0, NULL, values, 16, &res), GTAP_EINVAL);
         GT_ASSERT_STATUS(gtap_sparsify(NULL, u, 8, 1, 0, indices, values, 16, &res), GTAP_EINVAL);
         /* No room for the output: GTAP_EOVERFLOW with the count needed. */
         GT_ASSERT_STATUS(gtap_sparsify(sp, u, 8, 8, 0, indices, values, 0, &res), GTAP_EOVERFLOW);
-        GT_ASSERT(res.count >= 1);
-        GT_ASSERT(strstr(gtap_last_error(), "output holds 0") != NULL);
+        GT_ASSERT_U64_CMP(res.count, >=, 1);
+        GT_ASSERT_STR_CONTAINS(gtap_last_error(), "output holds 0");
         /* Fixed-count kinds refuse a buffer one short before writing. */
         uint64_t cap = 0;
         GT_ASSERT_OK(gtap_sparsifier_capacity(sp, 8, 8, &cap));
@@ -159,10 +159,10 @@ static void test_bad_arguments(void)
     gtap_sparsify_options_init(&opt, GTAP_SPARSIFY_GAUSSIANK);
     gtap_sparsifier *sp = NULL;
     GT_ASSERT_STATUS(gtap_sparsifier_create(&opt, 0, &sp), GTAP_EINVAL);
-    GT_ASSERT(sp == NULL);
+    GT_ASSERT_NULL(sp);
     opt.band_low = 1.5;
     GT_ASSERT_STATUS(gtap_sparsifier_create(&opt, 8, &sp), GTAP_EINVAL);
-    GT_ASSERT(strstr(gtap_last_error(), "band_low") != NULL);
+    GT_ASSERT_STR_CONTAINS(gtap_last_error(), "band_low");
     gtap_sparsify_options_init(&opt, GTAP_SPARSIFY_THRESHOLD);
     opt.lambda = -1.0;
     GT_ASSERT_STATUS(gtap_sparsifier_create(&opt, 8, &sp), GTAP_EINVAL);
@@ -201,7 +201,7 @@ static void test_nonfinite_rejected(void)
         GT_ASSERT_STATUS(out.rc, GTAP_ENONFINITE);
         GT_ASSERT_U64_EQ(out.res.nonfinite, 3);
         GT_ASSERT_U64_EQ(out.res.count, 0);
-        GT_ASSERT(strstr(gtap_last_error(), gtap_sparsifier_kind_name((gtap_sparsifier_kind)kind)) != NULL);
+        GT_ASSERT_STR_CONTAINS(gtap_last_error(), gtap_sparsifier_kind_name((gtap_sparsifier_kind)kind));
         sp_output_free(&out);
     }
     /* A single NaN, selected or not, is found by top-k's histogram. */
@@ -237,11 +237,11 @@ static void test_determinism(void)
         GT_ASSERT_OK(a.rc);
         GT_ASSERT_OK(b.rc);
         GT_ASSERT_U64_EQ(a.res.count, b.res.count);
-        GT_ASSERT(memcmp(a.indices, b.indices, a.res.count * sizeof *a.indices) == 0);
-        GT_ASSERT(memcmp(a.values, b.values, a.res.count * sizeof *a.values) == 0);
+        GT_ASSERT_MEM_EQ(a.indices, b.indices, a.res.count * sizeof *a.indices);
+        GT_ASSERT_MEM_EQ(a.values, b.values, a.res.count * sizeof *a.values);
         sp_output c = sp_run_once(&opt, u, D, 200, 8);
         int random = kind == GTAP_SPARSIFY_RANDK || kind == GTAP_SPARSIFY_RANDK_UNBIASED;
-        if (random) GT_ASSERT(memcmp(a.indices, c.indices, a.res.count * sizeof *a.indices) != 0);
+        if (random) GT_ASSERT_MEM_NE(a.indices, c.indices, a.res.count * sizeof *a.indices);
         sp_output_free(&a);
         sp_output_free(&b);
         sp_output_free(&c);
@@ -255,25 +255,25 @@ static void test_names_and_generator(void)
         const char *name = gtap_sparsifier_kind_name((gtap_sparsifier_kind)kind);
         GT_ASSERT_OK(gtap_sparsifier_kind_parse(name, &parsed));
         GT_ASSERT_INT_EQ(parsed, kind);
-        GT_ASSERT(strstr(gtap_sparsifier_kind_list(), name) != NULL);
+        GT_ASSERT_STR_CONTAINS(gtap_sparsifier_kind_list(), name);
     }
     gtap_sparsifier_kind parsed;
     GT_ASSERT_STATUS(gtap_sparsifier_kind_parse("top-k", &parsed), GTAP_EINVAL);
-    GT_ASSERT(strstr(gtap_last_error(), "randk-unbiased") != NULL);
+    GT_ASSERT_STR_CONTAINS(gtap_last_error(), "randk-unbiased");
     GT_ASSERT_STR_EQ(gtap_sparsifier_kind_name((gtap_sparsifier_kind)42), "unknown");
     /* splitmix64 of 0 (the first output of splitmix64 seeded with 0 is
      * mix(0x9e3779b97f4a7c15) = 0xe220a8397b1dcdaf). */
     GT_ASSERT_U64_EQ(gtap_srng_mix(0x9e3779b97f4a7c15ull), 0xe220a8397b1dcdafull);
-    GT_ASSERT(gtap_srng_u64(1, 2, 3) == gtap_srng_u64(1, 2, 3));
-    GT_ASSERT(gtap_srng_u64(1, 2, 3) != gtap_srng_u64(1, 3, 3));
+    GT_ASSERT_U64_CMP(gtap_srng_u64(1, 2, 3), ==, gtap_srng_u64(1, 2, 3));
+    GT_ASSERT_U64_CMP(gtap_srng_u64(1, 2, 3), !=, gtap_srng_u64(1, 3, 3));
     /* Bounded draws: in range, all residues of a small n appear evenly. */
     uint64_t counter = 0, hits[7] = {0};
     for (int i = 0; i < 70000; i++) {
         uint64_t x = gtap_srng_below(5, 9, &counter, 7);
-        GT_ASSERT_FATAL(x < 7);
+        GT_ASSERT_U64_CMP_FATAL(x, <, 7);
         hits[x]++;
     }
-    GT_ASSERT(counter >= 70000);
+    GT_ASSERT_U64_CMP(counter, >=, 70000);
     for (int r = 0; r < 7; r++) GT_ASSERT_NEAR(hits[r], 10000, 500, 0); /* 5 sd of a binomial */
     counter = 0;
     GT_ASSERT_U64_EQ(gtap_srng_below(5, 9, &counter, 1), 0);
