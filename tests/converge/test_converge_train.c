@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "gradtap/capture.h"
 #include "gradtap/format.h"
 #include "gradtap/train.h"
 #include "gtap_test.h"
@@ -243,7 +244,7 @@ static void test_capture_and_results(void)
     GT_ASSERT_OK(gtap_train_run(&o, model, data, &r));
     GT_ASSERT_U64_EQ(r.steps, 200);
     char path[4096];
-    GT_ASSERT_OK(gtap_train_capture_path(base, 1, 2, path, sizeof path));
+    GT_ASSERT_OK(gtap_capture_rank_path(base, 1, path, sizeof path));
     GT_ASSERT(strstr(path, "run.rank00001.h5") != NULL);
     gtap_reader *reader = NULL;
     GT_ASSERT_OK(gtap_reader_open(path, &reader));

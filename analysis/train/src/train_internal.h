@@ -3,6 +3,7 @@
 #ifndef GRADTAP_TRAIN_INTERNAL_H
 #define GRADTAP_TRAIN_INTERNAL_H
 
+#include "gradtap/capture.h"
 #include "gradtap/format.h"
 #include "gradtap/train.h"
 
@@ -29,10 +30,12 @@ int gtap_exchange_all(gtap_exchange *ex, int *diverged);
 /* Sum a double vector over ranks (MPI) - no-op when simulated. */
 int gtap_exchange_sum_double(gtap_exchange *ex, double *values, uint64_t count);
 
-/* Capture of one worker: grad, residual and acc per model layer. */
+/* Capture of one worker: grad, residual and acc per model layer, written
+ * through gradtap/capture.h (capture_run.c). */
 typedef struct gtap_capture_run {
-    gtap_writer *writer;
-    float *acc;
+    gtap_capture *capture;
+    int *ids;    /* capture tensor id of each model layer */
+    float *acc;  /* m_t + eta_t g_t (or g_t + r_t); capture copies it in record */
 } gtap_capture_run;
 
 int gtap_capture_run_open(gtap_capture_run *cap, const gtap_train_options *options, const gtap_model *model,

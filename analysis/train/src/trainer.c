@@ -363,11 +363,18 @@ static int setup(run_state *s, uint64_t *k_total)
     return GTAP_OK;
 }
 
-static void teardown(run_state *s)
+/* Release the run; returns the first error of closing a worker's capture
+ * (writing is asynchronous, so a disk error on the last snapshots shows
+ * only here), GTAP_OK otherwise. */
+static int teardown(run_state *s)
 {
+    int rc = GTAP_OK;
     for (int i = 0; s->workers && i < s->local_count; i++) {
         worker *w = &s->workers[i];
-        if (w->capturing) gtap_capture_run_close(&w->capture);
+        if (w->capturing) {
+            int closed = gtap_capture_run_close(&w->capture);
+            if (rc == GTAP_OK) rc = closed;
+        }
         gtap_ef_free(w->ef);
         free(w->grad);
         free(w->rows);
@@ -382,6 +389,7 @@ static void teardown(run_state *s)
     free(s->average);
     free(s->eval_steps);
     gtap_dataset_free(s->eval_head);
+    return rc;
 }
 
 /* The run's final figures: the last curve point, bits and selection time
@@ -489,7 +497,8 @@ int gtap_train_run(const gtap_train_options *o, gtap_model *model, const gtap_da
     s.x = NULL;
 done:
     free(s.x);
-    teardown(&s);
+    int closed = teardown(&s);
+    if (rc == GTAP_OK) rc = closed; /* the capture's last error counts too */
     result->total_seconds = now_seconds() - start;
     return rc;
 }

@@ -110,9 +110,9 @@ typedef struct gtap_train_options {
     const gtap_dataset *test;    /* may be NULL: no test accuracy */
     uint64_t eval_rows;          /* > 0: curve losses on the first eval_rows training examples only
                                     (the MLP: a full pass per point costs more than training) */
-    const char *capture_path;    /* NULL: no capture; else snapshot file (rank suffix when P > 1) */
+    const char *capture_path;    /* NULL: no capture; else snapshot file (gtap_capture_rank_path when P > 1) */
     uint64_t capture_every;      /* capture every N steps (>= 1 with capture_path) */
-    const char *run_label;       /* written into the capture file's metadata (may be NULL) */
+    const char *run_label;       /* part of the capture file's run id (may be NULL) */
     gtap_train_fault fault;
 } gtap_train_options;
 
@@ -188,12 +188,6 @@ typedef struct gtap_results_meta {
  * @return GTAP_OK; GTAP_EINVAL (NULL, a name with '/'); GTAP_EIO. */
 GTAP_API int gtap_train_results_write_h5(const char *path, const gtap_results_meta *meta, const char *const *names,
                                 const gtap_train_result *results, size_t count);
-
-/* gtap_train_capture_path() - the capture file of `rank`: `path` itself
- * when world_size is 1, else NAME.rankRRRRR.EXT (EXT: the part after the
- * last '.' of the file name, e.g. run.h5 -> run.rank00003.h5).
- * @return GTAP_OK; GTAP_EINVAL when it does not fit in `capacity`. */
-GTAP_API int gtap_train_capture_path(const char *path, int rank, int world_size, char *out, size_t capacity);
 
 #ifdef __cplusplus
 }
