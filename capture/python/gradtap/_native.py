@@ -174,7 +174,7 @@ def _codes_from_library(name_of, first):
 
 KINDS = _codes_from_library(lib.gtap_kind_name, 0)
 DTYPES = _codes_from_library(lib.gtap_dtype_name, 1)
-COMPRESSION = dict(_codes_from_library(lib.gtap_compression_name, 0))
+COMPRESSION = _codes_from_library(lib.gtap_compression_name, 0)
 COMPRESSION[None] = COMPRESSION["none"]
 
 
