@@ -51,6 +51,18 @@ int gtap_analysis_option(gtap_analysis *a, int code, const char *arg, const char
     }
 }
 
+int gtap_analysis_next_option(gtap_analysis *a, int argc, char **argv, const struct option *options,
+                              const char *usage, int *exit_code)
+{
+    int option;
+    while (*exit_code == GTAP_EXIT_OK && (option = gtap_cli_getopt(argc, argv, "f:o:h", options)) != -1) {
+        int handled = gtap_analysis_option(a, option, optarg, usage);
+        if (handled < 0) *exit_code = -handled;
+        if (handled == 0) return option;
+    }
+    return -1;
+}
+
 static void default_ks(gtap_analysis *a, size_t index, void *user)
 {
     (void)user;

@@ -54,6 +54,12 @@ void gtap_analysis_init(gtap_analysis *a, const gtap_column *columns, int column
 /* Handle a common option. @return 1 handled, 0 not common, negative exit
  * code on error. -h prints `usage` and sets a->help. */
 int gtap_analysis_option(gtap_analysis *a, int code, const char *argument, const char *usage);
+/* The option loop of an analysis command (short options "f:o:h"): the next
+ * option that gtap_analysis_option does not handle, or -1 at the end of the
+ * options or once *exit_code is no longer GTAP_EXIT_OK. Set optind = 1 and
+ * *exit_code = GTAP_EXIT_OK first. */
+int gtap_analysis_next_option(gtap_analysis *a, int argc, char **argv, const struct option *options,
+                              const char *usage, int *exit_code);
 /* Open files, list snapshots, analyse this rank's share calling `before`
  * then `rows` per snapshot, gather and print the table (rank 0).
  * @return an exit code. */

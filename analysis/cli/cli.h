@@ -89,6 +89,11 @@ int gtap_cli_getopt(int argc, char **argv, const char *shortopts, const struct o
 /* Standard handling of --help inside a subcommand's getopt loop. */
 void gtap_cli_print_usage(FILE *stream, const char *usage_text);
 
+/* The last cases of a subcommand's option switch: 'h' prints `usage_text`
+ * and gives GTAP_EXIT_OK; any other code (gtap_cli_getopt has printed its
+ * one line) gives GTAP_EXIT_USAGE. The caller returns the exit code. */
+int gtap_cli_help_or_usage_error(int option, const char *usage_text);
+
 /* 1 when stderr is a terminal (progress displays only then). */
 int gtap_cli_stderr_is_tty(void);
 

@@ -269,10 +269,7 @@ int gtap_cmd_bounds(int argc, char **argv)
     gtap_analysis_init(&a, bounds_columns, C_COUNT);
     int option, exit_code = GTAP_EXIT_OK;
     optind = 1;
-    while ((option = gtap_cli_getopt(argc, argv, "f:o:h", options)) != -1 && exit_code == GTAP_EXIT_OK) {
-        int handled = gtap_analysis_option(&a, option, optarg, usage);
-        if (handled < 0) exit_code = -handled;
-        if (handled != 0) continue;
+    while ((option = gtap_analysis_next_option(&a, argc, argv, options, usage, &exit_code)) != -1) {
         switch (option) {
         case 'c':
             if (strcmp(optarg, "tight") == 0) o.check = 2;

@@ -86,10 +86,7 @@ int gtap_cmd_curve(int argc, char **argv)
     uint64_t points = 200;
     int option, exit_code = GTAP_EXIT_OK;
     optind = 1;
-    while (exit_code == GTAP_EXIT_OK && (option = gtap_cli_getopt(argc, argv, "f:o:h", options)) != -1) {
-        int handled = gtap_analysis_option(&a, option, optarg, usage);
-        if (handled < 0) exit_code = -handled;
-        if (handled != 0) continue;
+    while ((option = gtap_analysis_next_option(&a, argc, argv, options, usage, &exit_code)) != -1) {
         if (option == 'p') {
             exit_code = gtap_cli_parse_u64("--points", optarg, 2, 100000, &points);
         } else {

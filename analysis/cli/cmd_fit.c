@@ -237,10 +237,7 @@ int gtap_cmd_fit(int argc, char **argv)
     gtap_analysis_init(&a, fit_columns, C_COUNT);
     int option, exit_code = GTAP_EXIT_OK;
     optind = 1;
-    while (exit_code == GTAP_EXIT_OK && (option = gtap_cli_getopt(argc, argv, "f:o:h", options)) != -1) {
-        int handled = gtap_analysis_option(&a, option, optarg, usage);
-        if (handled < 0) exit_code = -handled;
-        if (handled != 0) continue;
+    while ((option = gtap_analysis_next_option(&a, argc, argv, options, usage, &exit_code)) != -1) {
         switch (option) {
         case 'H': exit_code = gtap_cli_parse_u64("--hist", optarg, 1, 1000000, &o.hist_bins); break;
         case 'Q': exit_code = gtap_cli_parse_u64("--qq", optarg, 1, 1000000, &o.qq_points); break;

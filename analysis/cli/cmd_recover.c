@@ -39,11 +39,7 @@ int gtap_cmd_recover(int argc, char **argv)
         case 'n':
             dry_run = 1;
             break;
-        case 'h':
-            gtap_cli_print_usage(stdout, usage);
-            return GTAP_EXIT_OK;
-        default: /* gtap_cli_getopt printed the one line */
-            return GTAP_EXIT_USAGE;
+        default: return gtap_cli_help_or_usage_error(option, usage);
         }
     }
     if (optind >= argc) return gtap_cli_error(GTAP_EXIT_USAGE, "no FILE given (see --help)");

@@ -187,6 +187,13 @@ void gtap_cli_print_usage(FILE *stream, const char *usage_text)
     fputs(usage_text, stream);
 }
 
+int gtap_cli_help_or_usage_error(int option, const char *usage_text)
+{
+    if (option != 'h') return GTAP_EXIT_USAGE;
+    gtap_cli_print_usage(stdout, usage_text);
+    return GTAP_EXIT_OK;
+}
+
 int gtap_cli_stderr_is_tty(void)
 {
     return isatty(STDERR_FILENO);

@@ -396,7 +396,9 @@ int gtap_selection_analyse(gtap_selection *s, const gtap_snapshot_ref *item, gta
 
 /* ---- MPI ----------------------------------------------------------------- */
 
+#ifdef GRADTAP_WITH_MPI
 static int mpi_started;
+#endif
 
 void gtap_selection_mpi_start(int *argc, char ***argv, int *rank, int *size)
 {

@@ -326,9 +326,7 @@ typedef uint32_t v8u __attribute__((vector_size(32)));
  * same integers either way). Non-finite values never match: their key is
  * in exponent 255, which no boundary bucket has (boundaries hold finite
  * values), and refine_lookup skips them anyway. */
-#ifdef __x86_64__
-__attribute__((target_clones("avx2", "default")))
-#endif
+GTAP_CLONES_AVX2
 static void refine_few(const gtap_tail *t, const float *u, uint64_t n)
 {
     v8u keys[REFINE_SLOTS];

@@ -79,8 +79,8 @@ typedef float v4f __attribute__((vector_size(16)));
 #endif
 
 /* Power sums of the finite block u[0..n) around `shift`. */
-#if defined(SUMS_VECTOR) && defined(__x86_64__)
-__attribute__((target_clones("avx2", "default")))
+#ifdef SUMS_VECTOR
+GTAP_CLONES_AVX2
 #endif
 static void sums_fast(const float *u, size_t n, double shift, block_sums *b)
 {

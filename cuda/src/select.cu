@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "gradtap/abi.h"
 #include "moments.cuh"
 #include "radix_select.cuh"
 #include "search.cuh"
@@ -72,6 +73,8 @@ static size_t gtap_select_bytes(const gtap_cuda_select_params *p, uint64_t d) {
 extern "C" void gtap_cuda_select_params_init(gtap_cuda_select_params *p, gtap_cuda_selector selector, uint64_t k) {
     if (p == NULL) return;
     memset(p, 0, sizeof *p);
+    p->struct_size = sizeof *p;
+    p->struct_version = GTAP_CUDA_SELECT_PARAMS_VERSION;
     p->selector = selector;
     p->k = k;
     p->exact_k = 0;
@@ -87,6 +90,9 @@ extern "C" void gtap_cuda_select_params_init(gtap_cuda_select_params *p, gtap_cu
 
 static int gtap_check_params(const gtap_cuda_select_params *p, uint64_t d) {
     if (p == NULL) return gtap_set_error(GTAP_EINVAL, "cuda select: NULL parameters");
+    int rc = gtap_struct_check("cuda select parameters", "gtap_cuda_select_params_init",
+                               p->struct_size, p->struct_version, sizeof *p, GTAP_CUDA_SELECT_PARAMS_VERSION);
+    if (rc < 0) return rc;
     if (d == 0) return gtap_set_error(GTAP_EINVAL, "cuda select: d = 0");
     if (d > UINT32_MAX)
         return gtap_set_error(GTAP_EOVERFLOW, "cuda select: d=%llu exceeds the uint32 index range",

@@ -119,7 +119,12 @@ typedef enum gtap_count_mode {
 /* Everything that configures a compressor. Initialise with
  * gtap_sparsify_options_init() and change fields after; fields that a kind
  * does not use are ignored. The defaults are listed per field. */
+/* Layout version of gtap_sparsify_options (gradtap/abi.h). */
+#define GTAP_SPARSIFY_OPTIONS_VERSION 1u
+
 typedef struct gtap_sparsify_options {
+    size_t struct_size;     /* set by gtap_sparsify_options_init() or GTAP_SPARSIFY_OPTIONS_INIT */
+    unsigned struct_version; /*   (gradtap/abi.h) */
     gtap_sparsifier_kind kind;
     uint64_t seed;          /* generator key (default 0); see gtap_srng_u64() */
     int quality;            /* nonzero: every call also fills result->quality
@@ -147,8 +152,17 @@ typedef struct gtap_sparsify_options {
     double lambda;          /* default 0; finite, >= 0 */
 } gtap_sparsify_options;
 
-/* gtap_sparsify_options_init() - the defaults above for `kind`. NULL opt:
- * no-op. */
+/* The defaults above for `kind`, as an initializer:
+ *     gtap_sparsify_options options = GTAP_SPARSIFY_OPTIONS_INIT(GTAP_SPARSIFY_TOPK); */
+#define GTAP_SPARSIFY_OPTIONS_INIT(kind_)                                                                \
+    {                                                                                                    \
+        .struct_size = sizeof(gtap_sparsify_options), .struct_version = GTAP_SPARSIFY_OPTIONS_VERSION,    \
+        .kind = (kind_), .band_low = 0.8, .band_high = 1.25, .max_passes = 8,                             \
+        .count_mode = GTAP_COUNT_VARIABLE, .sample_ratio = 0.01, .min_sample = 1000, .max_retries = 10,   \
+    }
+
+/* gtap_sparsify_options_init() - the defaults above for `kind`
+ * (GTAP_SPARSIFY_OPTIONS_INIT). NULL opt: no-op. */
 GTAP_API void gtap_sparsify_options_init(gtap_sparsify_options *opt, gtap_sparsifier_kind kind);
 
 /* ------------------------------------------------------------------------ */
@@ -197,7 +211,9 @@ typedef struct gtap_sparsify_result {
  * @param d_max  the largest d later calls may pass (>= 1).
  * @param out    receives the object; the caller frees it with
  *               gtap_sparsifier_free(). Set to NULL on failure.
- * @return GTAP_OK; GTAP_EINVAL for NULL, d_max = 0 or an option out of range
+ * @return GTAP_OK; GTAP_EVERSION when `opt` was not filled by
+ *         gtap_sparsify_options_init() of this library (gradtap/abi.h);
+ *         GTAP_EINVAL for NULL, d_max = 0 or an option out of range
  *         (the message names the field and value); GTAP_EOVERFLOW when the
  *         workspace size overflows; GTAP_ENOMEM. */
 GTAP_API int gtap_sparsifier_create(const gtap_sparsify_options *opt, uint64_t d_max, gtap_sparsifier **out);

@@ -52,16 +52,6 @@ int sp_kind_uses_k(gtap_sparsifier_kind kind)
 void gtap_sparsify_options_init(gtap_sparsify_options *opt, gtap_sparsifier_kind kind)
 {
     if (opt == NULL) return;
-    memset(opt, 0, sizeof *opt);
-    opt->kind = kind;
-    opt->seed = 0;
-    opt->quality = 0;
-    opt->band_low = 0.8;
-    opt->band_high = 1.25;
-    opt->max_passes = 8;
-    opt->count_mode = GTAP_COUNT_VARIABLE;
-    opt->sample_ratio = 0.01;
-    opt->min_sample = 1000;
-    opt->max_retries = 10;
-    opt->lambda = 0.0;
+    const gtap_sparsify_options defaults = GTAP_SPARSIFY_OPTIONS_INIT(kind);
+    *opt = defaults;
 }

@@ -6,10 +6,14 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "gradtap/abi.h"
 #include "sparsify/internal.h"
 
 static int check_options(const gtap_sparsify_options *opt)
 {
+    int rc = gtap_struct_check("sparsify options", "gtap_sparsify_options_init",
+                               opt->struct_size, opt->struct_version, sizeof *opt, GTAP_SPARSIFY_OPTIONS_VERSION);
+    if (rc < 0) return rc;
     if ((int)opt->kind < 0 || opt->kind >= GTAP_SPARSIFY_KIND_COUNT)
         return gtap_set_error(GTAP_EINVAL, "sparsifier kind %d is not a valid kind", (int)opt->kind);
     if (!(opt->band_low > 0.0 && opt->band_low <= 1.0))

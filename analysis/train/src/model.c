@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gradtap/abi.h"
 #include "dataset_internal.h"
 #include "model_internal.h"
 
@@ -12,6 +13,8 @@ void gtap_model_options_init(gtap_model_options *options, gtap_model_kind kind)
 {
     if (options == NULL) return;
     memset(options, 0, sizeof *options);
+    options->struct_size = sizeof *options;
+    options->struct_version = GTAP_MODEL_OPTIONS_VERSION;
     options->kind = kind;
     options->lambda = -1.0;
     options->hidden_count = 2;
@@ -35,6 +38,9 @@ int gtap_model_create(const gtap_model_options *options, const gtap_dataset *tra
 {
     if (out == NULL || options == NULL || train == NULL) return gtap_set_error(GTAP_EINVAL, "model: NULL argument");
     *out = NULL;
+    int check = gtap_struct_check("model options", "gtap_model_options_init",
+                                  options->struct_size, options->struct_version, sizeof *options, GTAP_MODEL_OPTIONS_VERSION);
+    if (check < 0) return check;
     if (options->max_batch == 0) return gtap_set_error(GTAP_EINVAL, "model: max_batch = 0");
     gtap_model *model = calloc(1, sizeof *model);
     if (model == NULL) return gtap_set_error(GTAP_ENOMEM, "model: out of memory");

@@ -12,6 +12,7 @@
 #include <mpi.h>
 #endif
 
+#include "gradtap/abi.h"
 #include "model_internal.h"
 #include "train_internal.h"
 
@@ -19,6 +20,8 @@ void gtap_train_options_init(gtap_train_options *o)
 {
     if (o == NULL) return;
     memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
+    o->struct_version = GTAP_TRAIN_OPTIONS_VERSION;
     gtap_sparsify_options_init(&o->compressor, GTAP_SPARSIFY_TOPK);
     o->memory = 1;
     o->form = GTAP_EF_STICH;
@@ -56,6 +59,9 @@ static double now_seconds(void)
 
 static int validate(const gtap_train_options *o, const gtap_dataset *train)
 {
+    int rc = gtap_struct_check("train options", "gtap_train_options_init",
+                               o->struct_size, o->struct_version, sizeof *o, GTAP_TRAIN_OPTIONS_VERSION);
+    if (rc < 0) return rc;
     const gtap_schedule *s = &o->schedule;
     gtap_dataset_view v = gtap_dataset_get_view(train);
     if (o->comm != GTAP_TRAIN_COMM_MPI && (o->workers < 1 || (uint64_t)o->workers > v.n))

@@ -73,7 +73,12 @@ GTAP_API const char *gtap_compression_name(gtap_compression compression);
 
 typedef struct gtap_writer gtap_writer;
 
+/* Layout version of gtap_writer_options (gradtap/abi.h). */
+#define GTAP_WRITER_OPTIONS_VERSION 1u
+
 typedef struct gtap_writer_options {
+    size_t struct_size;         /* set by gtap_writer_options_init() or GTAP_WRITER_OPTIONS_INIT */
+    unsigned struct_version;    /*   (gradtap/abi.h) */
     int rank;                   /* this file's rank, >= 0 (default 0) */
     int world_size;             /* ranks in the run, > rank (default 1) */
     const char *producer;       /* e.g. "my-trainer 1.2"; NULL: "gradtap <version>" */
@@ -84,14 +89,23 @@ typedef struct gtap_writer_options {
     size_t max_chunk_bytes;     /* chunk size cap; 0: 1 MiB */
 } gtap_writer_options;
 
-/* Fill `options` with the defaults above. */
+/* The defaults above, as an initializer:
+ *     gtap_writer_options options = GTAP_WRITER_OPTIONS_INIT; */
+#define GTAP_WRITER_OPTIONS_INIT                                                                         \
+    {                                                                                                    \
+        .struct_size = sizeof(gtap_writer_options), .struct_version = GTAP_WRITER_OPTIONS_VERSION,        \
+        .rank = 0, .world_size = 1, .compression = GTAP_COMPRESS_NONE, .max_chunk_bytes = (size_t)1 << 20, \
+    }
+
+/* Fill `options` with the defaults above (GTAP_WRITER_OPTIONS_INIT). NULL is ignored. */
 GTAP_API void gtap_writer_options_init(gtap_writer_options *options);
 
 /* gtap_writer_create() - create (or, with options->append, open) a snapshot
  * file. `options` may be NULL for the defaults. On success *writer owns the
  * open file; free it with gtap_writer_close().
- * @return GTAP_OK; GTAP_EEXIST when the file exists and neither append nor
- * truncate is set; GTAP_EIO when it cannot be created; GTAP_EFORMAT /
+ * @return GTAP_OK; GTAP_EVERSION when `options` were not filled by
+ * gtap_writer_options_init() of this library (gradtap/abi.h); GTAP_EEXIST
+ * when the file exists and neither append nor truncate is set; GTAP_EIO when it cannot be created; GTAP_EFORMAT /
  * GTAP_EVERSION when appending to a file that is not gradtap format 1;
  * GTAP_EUNSUPPORTED for LZ4 without the plugin. */
 GTAP_API int gtap_writer_create(const char *path, const gtap_writer_options *options,

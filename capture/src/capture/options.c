@@ -15,6 +15,8 @@
 #endif
 
 #include "capture_internal.h"
+#include "gradtap/abi.h"
+#include "gradtap/abi.h"
 
 static const double default_densities[] = {0.001, 0.01, 0.1};
 
@@ -174,12 +176,9 @@ static int copy_densities(gtap_capture *capture, const gtap_capture_options *opt
 
 int capture_copy_options(gtap_capture *capture, const char *path, const gtap_capture_options *options)
 {
-    if (options->struct_size != sizeof *options || options->struct_version != GTAP_CAPTURE_OPTIONS_VERSION)
-        return gtap_set_error(GTAP_EVERSION,
-                              "capture options of size %zu, version %u, where this library has size %zu, version %u "
-                              "(initialise them with gtap_capture_options_init or GTAP_CAPTURE_OPTIONS_INIT)",
-                              options->struct_size, options->struct_version, sizeof *options,
-                              GTAP_CAPTURE_OPTIONS_VERSION);
+    int rc = gtap_struct_check("capture options", "gtap_capture_options_init",
+                               options->struct_size, options->struct_version, sizeof *options, GTAP_CAPTURE_OPTIONS_VERSION);
+    if (rc < 0) return rc;
     if (options->kinds == 0 || (options->kinds & ~GTAP_KIND_ALL) != 0)
         return gtap_set_error(GTAP_EINVAL, "capture: kinds 0x%x is not a non-empty set of GTAP_KIND_BIT()",
                               options->kinds);
@@ -189,7 +188,7 @@ int capture_copy_options(gtap_capture *capture, const char *path, const gtap_cap
         return gtap_set_error(GTAP_EINVAL, "capture: unknown policy %d", (int)options->policy);
     if (options->compression < GTAP_COMPRESS_NONE || options->compression > GTAP_COMPRESS_LZ4)
         return gtap_set_error(GTAP_EINVAL, "capture: unknown compression %d", (int)options->compression);
-    int rc = detect_rank(capture, options);
+    rc = detect_rank(capture, options);
     if (rc == GTAP_OK) rc = copy_step_list(capture, options);
     if (rc == GTAP_OK) rc = copy_densities(capture, options);
     if (rc < 0) return rc;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gradtap/abi.h"
 #include "commit.h"
 #include "format_internal.h"
 #include "h5util.h"
@@ -57,11 +58,8 @@ struct gtap_writer {
 void gtap_writer_options_init(gtap_writer_options *options)
 {
     if (options == NULL) return;
-    memset(options, 0, sizeof *options);
-    options->rank = 0;
-    options->world_size = 1;
-    options->compression = GTAP_COMPRESS_NONE;
-    options->max_chunk_bytes = 1u << 20;
+    const gtap_writer_options defaults = GTAP_WRITER_OPTIONS_INIT;
+    *options = defaults;
 }
 
 static char *duplicate_string(const char *text)
@@ -75,6 +73,9 @@ static char *duplicate_string(const char *text)
 static int validate_options(const char *path, const gtap_writer_options *options)
 {
     if (path == NULL || path[0] == '\0') return gtap_set_error(GTAP_EINVAL, "writer: empty path");
+    int rc = gtap_struct_check("writer options", "gtap_writer_options_init",
+                               options->struct_size, options->struct_version, sizeof *options, GTAP_WRITER_OPTIONS_VERSION);
+    if (rc < 0) return rc;
     if (options->rank < 0 || options->world_size < 1 || options->rank >= options->world_size)
         return gtap_set_error(GTAP_EINVAL, "%s: rank %d is not in [0, world size %d)", path,
                               options->rank, options->world_size);

@@ -67,7 +67,12 @@ typedef enum gtap_cuda_selector {
 
 /* Parameters of a selection. Fill with gtap_cuda_select_params_init(), then
  * change what you need. Fields a selector does not use are ignored. */
+/* Layout version of gtap_cuda_select_params (gradtap/abi.h). */
+#define GTAP_CUDA_SELECT_PARAMS_VERSION 1u
+
 typedef struct gtap_cuda_select_params {
+    size_t struct_size;     /* set by gtap_cuda_select_params_init() or GTAP_CUDA_SELECT_PARAMS_INIT */
+    unsigned struct_version; /*   (gradtap/abi.h) */
     gtap_cuda_selector selector;
     uint64_t k;             /* target count, 1 <= k <= d (not used by HARD_THRESHOLD) */
     int exact_k;            /* GAUSSIANK: 1 = exactly k (the exact top-k), 0 = variable count */
@@ -89,6 +94,15 @@ typedef struct gtap_cuda_select_params {
  * exact_k = 0, band 0.8..1.25, max_passes = 3, max_retries = 10,
  * threshold = 0, rho_s = 0.01, m0 = 1000, seed = 0. NULL p is ignored. */
 GTAP_API void gtap_cuda_select_params_init(gtap_cuda_select_params *p, gtap_cuda_selector selector, uint64_t k);
+
+/* The same defaults as a C99 initializer (C only):
+ *     gtap_cuda_select_params p = GTAP_CUDA_SELECT_PARAMS_INIT(GTAP_CUDA_TOPK, k); */
+#define GTAP_CUDA_SELECT_PARAMS_INIT(selector_, k_)                                                      \
+    {                                                                                                    \
+        .struct_size = sizeof(gtap_cuda_select_params), .struct_version = GTAP_CUDA_SELECT_PARAMS_VERSION, \
+        .selector = (selector_), .k = (k_), .band_lo = 0.8, .band_hi = 1.25, .max_passes = 3,             \
+        .max_retries = 10, .sample_density = 0.01, .min_sample = 1000,                                    \
+    }
 
 /* k from a density: gtap_k_from_density() of gradtap/density.h (included). */
 
@@ -121,7 +135,9 @@ typedef struct gtap_cuda_pairs {
 
 /* gtap_cuda_select_workspace_size() - bytes of workspace gtap_cuda_select()
  * and gtap_cuda_ef_select() need for these parameters and size d.
- * @return GTAP_OK; GTAP_EINVAL (NULL, bad parameters, k = 0 or k > d);
+ * @return GTAP_OK; GTAP_EVERSION (parameters not filled by
+ *         gtap_cuda_select_params_init() of this library, gradtap/abi.h);
+ *         GTAP_EINVAL (NULL, bad parameters, k = 0 or k > d);
  *         GTAP_EOVERFLOW (d > UINT32_MAX). */
 GTAP_API int gtap_cuda_select_workspace_size(const gtap_cuda_select_params *p, uint64_t d, size_t *bytes);
 
@@ -135,7 +151,7 @@ GTAP_API int gtap_cuda_select_workspace_size(const gtap_cuda_select_params *p, u
  * @param u          device, d floats, not modified
  * @param out        device output arrays and result
  * @param workspace  device, >= gtap_cuda_select_workspace_size() bytes
- * @return GTAP_OK (work enqueued); GTAP_EINVAL (NULL pointer, k = 0, k > d,
+ * @return GTAP_OK (work enqueued); GTAP_EVERSION (as above); GTAP_EINVAL (NULL pointer, k = 0, k > d,
  *         capacity < k for an exactly-k selector, workspace too small, bad
  *         parameter); GTAP_EOVERFLOW (d too large); GTAP_ECUDA (a launch
  *         failed or an earlier asynchronous error surfaced). */

@@ -88,7 +88,12 @@ typedef enum gtap_train_fault {
     GTAP_TRAIN_FAULT_DROP_MEMORY = 1 /* claim memory but zero it after every step */
 } gtap_train_fault;
 
+/* Layout version of gtap_train_options (gradtap/abi.h). */
+#define GTAP_TRAIN_OPTIONS_VERSION 1u
+
 typedef struct gtap_train_options {
+    size_t struct_size;          /* set by gtap_train_options_init() (gradtap/abi.h) */
+    unsigned struct_version;
     gtap_sparsify_options compressor; /* kind and its parameters (seed is replaced by `seed`) */
     int memory;                  /* 1: error feedback; 0: the "no memory" control */
     gtap_ef_form form;           /* GTAP_EF_STICH or GTAP_EF_SHI */
@@ -159,8 +164,9 @@ typedef struct gtap_train_result {
  * `result` is filled (and must be released with gtap_train_result_free,
  * also after an error). A run that diverges is not an error: it stops and
  * sets result->diverged.
- * @return GTAP_OK; GTAP_EINVAL (an option out of range: the message names
- * it); GTAP_EUNSUPPORTED (MPI requested in a build without MPI); GTAP_EMPI;
+ * @return GTAP_OK; GTAP_EVERSION (options not filled by
+ * gtap_train_options_init() of this library, gradtap/abi.h); GTAP_EINVAL
+ * (an option out of range: the message names it); GTAP_EUNSUPPORTED (MPI requested in a build without MPI); GTAP_EMPI;
  * GTAP_EIO (capture file); GTAP_ENOMEM. */
 GTAP_API int gtap_train_run(const gtap_train_options *options, gtap_model *model, const gtap_dataset *train,
                    gtap_train_result *result);

@@ -35,7 +35,12 @@ typedef enum gtap_model_kind { GTAP_MODEL_LOGREG = 0, GTAP_MODEL_MLP = 1 } gtap_
 
 enum { GTAP_MLP_MAX_HIDDEN = 4 };
 
+/* Layout version of gtap_model_options (gradtap/abi.h). */
+#define GTAP_MODEL_OPTIONS_VERSION 1u
+
 typedef struct gtap_model_options {
+    size_t struct_size;       /* set by gtap_model_options_init() (gradtap/abi.h) */
+    unsigned struct_version;
     gtap_model_kind kind;
     double lambda;            /* logreg: L2 weight; < 0 (default): 1/n of the training set */
     int hidden_count;         /* mlp: hidden layers, 0..GTAP_MLP_MAX_HIDDEN (default 2) */
@@ -51,7 +56,8 @@ typedef struct gtap_model gtap_model;
 /* gtap_model_create() - a model for data shaped like `train` (d features;
  * logreg needs binary labels, mlp at least 2 classes). `train` is only
  * inspected (n for lambda = 1/n, d, classes), not kept.
- * @return GTAP_OK and *out (free with gtap_model_free); GTAP_EINVAL for a
+ * @return GTAP_OK and *out (free with gtap_model_free); GTAP_EVERSION
+ * (options not filled by gtap_model_options_init(), gradtap/abi.h); GTAP_EINVAL for a
  * bad option or data of the wrong kind (the message says which);
  * GTAP_EOVERFLOW; GTAP_ENOMEM. */
 GTAP_API int gtap_model_create(const gtap_model_options *options, const gtap_dataset *train, gtap_model **out);
