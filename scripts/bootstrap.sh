@@ -29,11 +29,11 @@ while [ $# -gt 0 ]; do
 done
 
 packages=(
-  build-essential cmake pkg-config zlib1g-dev
+  build-essential cmake ninja-build pkg-config zlib1g-dev
   libhdf5-dev hdf5-tools hdf5-filter-plugin
   libgsl-dev libcunit1-dev libopenblas-dev
   libopenmpi-dev openmpi-bin
-  python3 python3-numpy python3-h5py python3-torch python3-matplotlib python3-pytest
+  python3 python3-venv python3-numpy python3-h5py python3-torch python3-matplotlib python3-pandas python3-pytest
   python3-nbconvert python3-nbformat python3-ipykernel jupyter-nbconvert
   dataset-fashion-mnist
 )

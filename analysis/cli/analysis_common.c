@@ -24,6 +24,11 @@ int gtap_analysis_option(gtap_analysis *a, int code, const char *arg, const char
 {
     int handled = gtap_selection_option(&a->selection_options, code, arg);
     if (handled != 0) return handled;
+    if (code == GTAP_AN_OPT_DENSITY || code == GTAP_AN_OPT_K) {
+        a->k_options_given |= code == GTAP_AN_OPT_DENSITY ? 1 : 2;
+        if (a->k_options_given == 3)
+            return -gtap_cli_error(GTAP_EXIT_USAGE, "--k and --density exclude each other: give one of them");
+    }
     switch (code) {
     case GTAP_AN_OPT_DENSITY: {
         free(a->densities);
@@ -43,6 +48,7 @@ int gtap_analysis_option(gtap_analysis *a, int code, const char *arg, const char
         return gtap_cli_parse_u64("--fit-sample", arg, 2, (uint64_t)1 << 32, &a->sample_max) ? -GTAP_EXIT_USAGE : 1;
     case 'f': return gtap_out_parse_format(arg, &a->common.format) ? -GTAP_EXIT_USAGE : 1;
     case 'o': a->common.output = arg; return 1;
+    case GTAP_AN_OPT_FORCE: a->common.force = 1; return 1;
     case 'h':
         gtap_cli_print_usage(stdout, usage);
         a->help = 1;
@@ -90,7 +96,9 @@ int gtap_analysis_run(gtap_analysis *a, int argc, char **argv, gtap_analysis_fn 
     if (a->is_root && a->common.output) {
         char producer[64];
         snprintf(producer, sizeof producer, "gradtap %s %s", gtap_version(), gtap_cli_command_name);
-        int rc = gtap_h5file_create(a->common.output, producer, &a->results);
+        if ((exit_code = gtap_output_check(a->common.output, "gradtap-results", NULL, a->common.force))) return exit_code;
+        if ((exit_code = gtap_output_begin(&a->results_file, a->common.output))) return exit_code;
+        int rc = gtap_h5file_create(a->results_file.temp, producer, &a->results);
         if (rc < 0) return gtap_cli_fail(rc);
     }
     a->ks_per_item = calloc(a->k_count ? a->k_count : 1, sizeof *a->ks_per_item);
@@ -111,6 +119,7 @@ int gtap_analysis_run(gtap_analysis *a, int argc, char **argv, gtap_analysis_fn 
     gtap_tail_team_free(team);
     if (rc < 0) return gtap_cli_fail(rc);
     if ((rc = gtap_table_gather(&a->table)) < 0) return gtap_cli_fail(rc);
+    if (a->is_root && a->json_key) printf("{\"%s\": ", a->json_key); /* the caller adds the rest */
     if (a->is_root) gtap_table_print(&a->table, stdout, a->common.format);
     return GTAP_EXIT_OK;
 }
@@ -122,6 +131,10 @@ int gtap_analysis_finish(gtap_analysis *a, const char *name, int exit_code)
     int closed = gtap_h5file_close(a->results);
     if (rc == GTAP_OK) rc = closed;
     int result = rc < 0 ? gtap_cli_fail(rc) : GTAP_EXIT_OK;
+    /* the results replace the old output only when the command succeeded */
+    if (a->results && result == GTAP_EXIT_OK && (exit_code == GTAP_EXIT_OK || exit_code == GTAP_EXIT_CHECK))
+        result = gtap_output_commit(&a->results_file);
+    gtap_output_abort(&a->results_file);
     gtap_table_free(&a->table);
     gtap_selection_free(&a->selection);
     gtap_selection_options_free(&a->selection_options);

@@ -12,15 +12,16 @@
 #include "gradtap/table_h5.h"
 #include "output.h"
 #include "selection.h"
+#include "output_file.h"
 #include "table.h"
 
-enum { GTAP_AN_OPT_DENSITY = 1100, GTAP_AN_OPT_K, GTAP_AN_OPT_FIT_SAMPLE };
+enum { GTAP_AN_OPT_DENSITY = 1100, GTAP_AN_OPT_K, GTAP_AN_OPT_FIT_SAMPLE, GTAP_AN_OPT_FORCE };
 
 #define GTAP_ANALYSIS_LONG_OPTIONS                                                                       \
     GTAP_SELECTION_LONG_OPTIONS, {"density", required_argument, NULL, GTAP_AN_OPT_DENSITY},             \
         {"k", required_argument, NULL, GTAP_AN_OPT_K}, {"fit-sample", required_argument, NULL, GTAP_AN_OPT_FIT_SAMPLE}, \
         {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},            \
-        {"help", no_argument, NULL, 'h'}
+        {"force", no_argument, NULL, GTAP_AN_OPT_FORCE}, {"help", no_argument, NULL, 'h'}
 
 typedef struct gtap_analysis gtap_analysis;
 
@@ -32,6 +33,7 @@ typedef void (*gtap_analysis_ks_fn)(gtap_analysis *a, size_t index, void *user);
 typedef struct gtap_analysis_common {
     gtap_out_format format;
     const char *output;
+    int force;               /* --force: -o may replace any file */
 } gtap_analysis_common;
 
 struct gtap_analysis {
@@ -41,6 +43,8 @@ struct gtap_analysis {
     gtap_table table;
     double *densities;       /* requested densities, or NULL with --k */
     uint64_t *ks;            /* requested k values (with --k) */
+    int k_options_given;     /* bits: 1 --density, 2 --k (they exclude each other) */
+    const char *json_key;    /* JSON with more tables after this one: printed as {"KEY": [...], ... */
     size_t k_count;          /* values per snapshot */
     uint64_t *ks_per_item;   /* the k of the current snapshot */
     uint64_t sample_max;     /* --fit-sample */
@@ -48,6 +52,7 @@ struct gtap_analysis {
     int help;
     int is_root, mpi_rank, mpi_size;
     gtap_h5file *results;
+    gtap_output_file results_file; /* -o is written aside and renamed at the end */
 };
 
 void gtap_analysis_init(gtap_analysis *a, const gtap_column *columns, int column_count);

@@ -94,6 +94,14 @@ void gtap_cli_print_usage(FILE *stream, const char *usage_text);
  * one line) gives GTAP_EXIT_USAGE. The caller returns the exit code. */
 int gtap_cli_help_or_usage_error(int option, const char *usage_text);
 
+/* The one check of every input file a subcommand reads (snapshot, LIBSVM,
+ * IDX, .npy, raw): an existing path that is no regular file (a FIFO, a
+ * device, a directory) would block or never end, so it is refused before
+ * anything opens it: one line "PATH: is a FIFO, not a regular file" and
+ * GTAP_EXIT_USAGE. A missing path gives 0: the reader that opens it names
+ * it (info also takes a run name that is no file). */
+int gtap_cli_check_input(const char *path);
+
 /* 1 when stderr is a terminal (progress displays only then). */
 int gtap_cli_stderr_is_tty(void);
 

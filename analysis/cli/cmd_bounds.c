@@ -37,6 +37,8 @@ static const char usage[] =
     "  -f, --format FMT   table (default), csv or json\n"
     "  -o, --output FILE  also write an HDF5 results file (tables /bounds and\n"
     "                     /bounds_summary; see docs/CLI.md)\n"
+    "      --force        let -o replace a file that is not a results file of this\n"
+    "                     command (otherwise refused, exit 2)\n"
     "  -h, --help         this text\n"
     GTAP_SELECTION_HELP
     "\n"
@@ -47,7 +49,7 @@ static const char usage[] =
     "(bad option, bad file, NaN/Inf with --nonfinite fail), 3 internal error\n";
 
 enum {
-    C_RANK, C_STEP, C_TENSOR, C_KIND, C_D, C_K, C_NORM2, C_TAIL2, C_RATIO, C_LOOSE, C_TIGHT, C_DENSITY, C_HEAD2,
+    C_RANK, C_STEP, C_TENSOR, C_KIND, C_D, C_K, C_NORM2, C_TAIL2, C_RATIO, C_LOOSE, C_TIGHT, C_DENSITY, C_K_OVER_D, C_HEAD2,
     C_DELTA, C_DELTA_TIGHT, C_GAIN, C_SLACK_LOOSE, C_SLACK_TIGHT, C_HOLDS_LOOSE, C_HOLDS_TIGHT, C_PRED_GAUSS,
     C_PRED_LAPLACE, C_THRESHOLD, C_STATUS, C_NONFINITE, C_FILE, C_SEL, /* then 3 per selector */
     C_COUNT = C_SEL + 3 * GTAP_SELECTOR_COUNT
@@ -58,7 +60,7 @@ static const gtap_column bounds_columns[C_COUNT] = {
     {"kind", GTAP_CELL_STRING, 0}, {"d", GTAP_CELL_INT, 0}, {"k", GTAP_CELL_INT, 0},
     {"norm2", GTAP_CELL_DOUBLE, 0}, {"tail2", GTAP_CELL_DOUBLE, 0}, {"ratio", GTAP_CELL_DOUBLE, 0},
     {"bound_loose", GTAP_CELL_DOUBLE, 0}, {"bound_tight", GTAP_CELL_DOUBLE, 0}, {"density", GTAP_CELL_DOUBLE, 0},
-    {"head2", GTAP_CELL_DOUBLE, 0}, {"delta_emp", GTAP_CELL_DOUBLE, 0}, {"delta_tight", GTAP_CELL_DOUBLE, 0},
+    {"k_over_d", GTAP_CELL_DOUBLE, 0},    {"head2", GTAP_CELL_DOUBLE, 0}, {"delta_emp", GTAP_CELL_DOUBLE, 0}, {"delta_tight", GTAP_CELL_DOUBLE, 0},
     {"gain", GTAP_CELL_DOUBLE, 0}, {"slack_loose", GTAP_CELL_DOUBLE, 0}, {"slack_tight", GTAP_CELL_DOUBLE, 0},
     {"holds_loose", GTAP_CELL_BOOL, 0}, {"holds_tight", GTAP_CELL_BOOL, 0},
     {"r_pred_gauss", GTAP_CELL_DOUBLE, 0}, {"r_pred_laplace", GTAP_CELL_DOUBLE, 0},
@@ -135,7 +137,9 @@ static int bounds_rows(gtap_analysis *a, size_t index, const gtap_snapshot_data 
         cells[C_RATIO] = gtap_cell_num(ratio);
         cells[C_LOOSE] = gtap_cell_num(loose);
         cells[C_TIGHT] = gtap_cell_num(tight);
-        cells[C_DENSITY] = gtap_cell_num(frac);
+        /* the density asked for (NaN with --k); k/d has its own column */
+        cells[C_DENSITY] = gtap_cell_num(a->densities ? a->densities[j] : NAN);
+        cells[C_K_OVER_D] = gtap_cell_num(frac);
         cells[C_HEAD2] = gtap_cell_num(head);
         cells[C_DELTA] = gtap_cell_num(delta);
         cells[C_DELTA_TIGHT] = gtap_cell_num(1.0 - tight);

@@ -14,6 +14,8 @@
 
 #include "cli.h"
 #include "converge.h"
+#include "output_file.h"
+#include "gradtap/capture.h"
 #include "gradtap/train.h"
 #include "gradtap/train_data.h"
 #include "gradtap/train_model.h"
@@ -85,6 +87,9 @@ static const char usage_head[] =
     "                     (FILE.rankRRRRR.h5 per worker when P > 1; with several\n"
     "                     methods FILE.<method>.h5) for `gradtap bounds`/`fit`\n"
     "  --every N          capture every N steps (default 100)\n"
+    "  --force            replace existing -o and --capture files of any kind (without it\n"
+    "                     only converge's own results and curves are replaced, never a\n"
+    "                     snapshot file)\n"
     "  --check            run the checks below; exit 1 if one fails\n"
     "  -h, --help         this text\n"
     "\n";
@@ -107,7 +112,7 @@ typedef struct cli_options {
     int output_count;
     uint64_t n, d, train_size, k, every, points, batch, seed;
     double signal, lambda, density, epochs, gamma, shift, lr, momentum, decay, decay_every;
-    int workers, per_layer, mpi, check, quick, fault;
+    int workers, per_layer, mpi, check, quick, fault, force;
     gtap_out_format format;
 } cli_options;
 
@@ -115,7 +120,7 @@ enum {
     OPT_MODEL = 256, OPT_DATA, OPT_LABELS, OPT_TEST, OPT_TEST_LABELS, OPT_N, OPT_D, OPT_SIGNAL, OPT_TRAIN_SIZE,
     OPT_LAMBDA, OPT_METHODS, OPT_DENSITY, OPT_K, OPT_PER_LAYER, OPT_FORM, OPT_WORKERS, OPT_MPI, OPT_EPOCHS,
     OPT_BATCH, OPT_SCHEDULE, OPT_GAMMA, OPT_SHIFT, OPT_LR, OPT_MOMENTUM, OPT_DECAY, OPT_DECAY_EVERY, OPT_SEED,
-    OPT_QUICK, OPT_POINTS, OPT_CAPTURE, OPT_EVERY, OPT_CHECK, OPT_FAULT
+    OPT_QUICK, OPT_POINTS, OPT_CAPTURE, OPT_EVERY, OPT_CHECK, OPT_FAULT, OPT_FORCE
 };
 
 static int parse_options(int argc, char **argv, cli_options *c)
@@ -137,7 +142,8 @@ static int parse_options(int argc, char **argv, cli_options *c)
         {"seed", required_argument, NULL, OPT_SEED}, {"quick", no_argument, NULL, OPT_QUICK},
         {"points", required_argument, NULL, OPT_POINTS}, {"capture", required_argument, NULL, OPT_CAPTURE},
         {"every", required_argument, NULL, OPT_EVERY}, {"check", no_argument, NULL, OPT_CHECK},
-        {"inject-fault", required_argument, NULL, OPT_FAULT}, {"format", required_argument, NULL, 'f'},
+        {"inject-fault", required_argument, NULL, OPT_FAULT}, {"force", no_argument, NULL, OPT_FORCE},
+        {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     int option, bad = 0;
@@ -176,6 +182,7 @@ static int parse_options(int argc, char **argv, cli_options *c)
         case OPT_CAPTURE: c->capture = optarg; break;
         case OPT_EVERY: bad = gtap_cli_parse_u64("--every", optarg, 1, UINT64_MAX, &c->every); break;
         case OPT_CHECK: c->check = 1; break;
+        case OPT_FORCE: c->force = 1; break;
         case OPT_FAULT:
             if (strcmp(optarg, "drop-memory") != 0) return gtap_cli_error(GTAP_EXIT_USAGE, "--inject-fault: only drop-memory");
             c->fault = GTAP_TRAIN_FAULT_DROP_MEMORY;
@@ -198,6 +205,10 @@ static int parse_options(int argc, char **argv, cli_options *c)
  * an optional "-nomem" suffix. */
 static int parse_methods(const char *list, converge_run *run)
 {
+    size_t list_length = strlen(list);
+    if (list_length == 0) return gtap_cli_error(GTAP_EXIT_USAGE, "--methods: empty list (see --help)");
+    if (list[0] == ',' || list[list_length - 1] == ',' || strstr(list, ",,") != NULL)
+        return gtap_cli_error(GTAP_EXIT_USAGE, "--methods: empty method name in '%s'", list);
     char *copy = strdup(list);
     if (copy == NULL) return gtap_cli_error(GTAP_EXIT_INTERNAL, "out of memory");
     int rc = 0;
@@ -235,12 +246,24 @@ static int parse_methods(const char *list, converge_run *run)
     return rc;
 }
 
-static int is_regular_file(const char *path) { return access(path, R_OK) == 0; }
+static int file_exists(const char *path) { return access(path, R_OK) == 0; }
+
+/* Every input file named on the command line: regular files only. */
+static int check_inputs(const cli_options *c)
+{
+    const char *data = c->data ? c->data : "synthetic";
+    int named = strcmp(data, "synthetic") != 0 && strcmp(data, "fashion-mnist") != 0;
+    const char *inputs[] = {named ? data : NULL, c->labels, c->test, c->test_labels};
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++)
+        if (inputs[i] != NULL && gtap_cli_check_input(inputs[i]) != 0) return GTAP_EXIT_USAGE;
+    return GTAP_EXIT_OK;
+}
 
 /* Load training (and test) data. */
 static int load_data(const cli_options *c, converge_run *run, gtap_dataset **train, gtap_dataset **test)
 {
-    int rc = GTAP_OK;
+    int rc = check_inputs(c);
+    if (rc != GTAP_EXIT_OK) return rc;
     const int mlp = run->model_kind == GTAP_MODEL_MLP;
     const char *data = c->data ? c->data : "synthetic";
     run->data_name = data;
@@ -264,7 +287,7 @@ static int load_data(const cli_options *c, converge_run *run, gtap_dataset **tra
         snprintf(labels, sizeof labels, "%s/train-labels-idx1-ubyte.gz", dir);
         snprintf(test_images, sizeof test_images, "%s/t10k-images-idx3-ubyte.gz", dir);
         snprintf(test_labels, sizeof test_labels, "%s/t10k-labels-idx1-ubyte.gz", dir);
-        if (!is_regular_file(images))
+        if (!file_exists(images))
             return gtap_cli_error(GTAP_EXIT_USAGE, "fashion-mnist: %s not found (install dataset-fashion-mnist, set "
                                   "GRADTAP_FASHION_MNIST, or use --data synthetic)", images);
         rc = gtap_dataset_read_idx(images, labels, train);
@@ -357,6 +380,66 @@ static int build_base(const cli_options *c, converge_run *run, const gtap_model 
     return 0;
 }
 
+/* The capture file of method m: FILE, or FILE with ".METHOD" before its
+ * extension when several methods are captured (docs/CLI.md). */
+static void capture_path_of(const converge_run *run, const converge_method *m, const char *capture, char *path,
+                            size_t size)
+{
+    int visible = 0;
+    for (int i = 0; i < run->method_count; i++) visible += !run->methods[i].hidden;
+    if (visible <= 1) {
+        snprintf(path, size, "%s", capture);
+        return;
+    }
+    const char *dot = strrchr(capture, '.');
+    const char *slash = strrchr(capture, '/');
+    if (dot == NULL || (slash && dot < slash)) dot = capture + strlen(capture);
+    snprintf(path, size, "%.*s.%s%s", (int)(dot - capture), capture, m->name, dot);
+}
+
+/* -o and --capture replace only what converge itself wrote (a results file
+ * or curves CSV of converge), or anything with --force; an existing
+ * snapshot file is never replaced silently (docs/CLI.md, "Output files").
+ * Checked before training, by every rank for every file, so that all ranks
+ * agree. */
+static int check_outputs(const cli_options *c, const converge_run *run)
+{
+    for (int o = 0; o < c->output_count; o++) {
+        int h5 = converge_is_h5_path(c->outputs[o]);
+        int rc = gtap_output_check(c->outputs[o], h5 ? "gradtap-converge-results" : NULL, h5 ? NULL : "method,step,",
+                                   c->force);
+        if (rc) return rc;
+    }
+    int workers = run->mpi ? run->world_size : run->base.workers;
+    for (int i = 0; c->capture != NULL && i < run->method_count; i++) {
+        if (run->methods[i].hidden) continue;
+        char path[4096], rank_path[4200];
+        capture_path_of(run, &run->methods[i], c->capture, path, sizeof path);
+        for (int w = 0; w < workers; w++) {
+            if (workers > 1 && gtap_capture_rank_path(path, w, rank_path, sizeof rank_path) < 0)
+                return gtap_cli_fail(GTAP_EINVAL);
+            int rc = gtap_output_check(workers > 1 ? rank_path : path, NULL, NULL, c->force);
+            if (rc) return rc;
+        }
+    }
+    return 0;
+}
+
+/* Write the curves to `name` (CSV or, for .h5, a results file) aside and
+ * rename them into place, so a failure leaves an older file as it was. */
+static int write_output(const converge_run *run, const char *name)
+{
+    gtap_output_file aside;
+    int exit_code = gtap_output_begin(&aside, name);
+    if (exit_code) return exit_code;
+    int rc = converge_write_curves(run, name, aside.temp);
+    if (rc < 0) {
+        gtap_output_abort(&aside);
+        return gtap_cli_fail(rc);
+    }
+    return gtap_output_commit(&aside);
+}
+
 static int run_method(converge_run *run, converge_method *m, gtap_model *model, const gtap_dataset *train,
                       const gtap_dataset *test, const char *capture)
 {
@@ -382,16 +465,7 @@ static int run_method(converge_run *run, converge_method *m, gtap_model *model, 
     }
     char path[4096];
     if (capture && !m->hidden) {
-        int visible = 0;
-        for (int i = 0; i < run->method_count; i++) visible += !run->methods[i].hidden;
-        if (visible > 1) {
-            const char *dot = strrchr(capture, '.');
-            const char *slash = strrchr(capture, '/');
-            if (dot == NULL || (slash && dot < slash)) dot = capture + strlen(capture);
-            snprintf(path, sizeof path, "%.*s.%s%s", (int)(dot - capture), capture, m->name, dot);
-        } else {
-            snprintf(path, sizeof path, "%s", capture);
-        }
+        capture_path_of(run, m, capture, path, sizeof path);
         o.capture_path = path;
     }
     int rc = gtap_train_run(&o, model, train, &m->result);
@@ -430,6 +504,7 @@ static int converge_main(const cli_options *c, converge_run *run)
                                   run);
     if (exit_code) goto done;
     if (c->check) converge_add_check_methods(run);
+    if ((exit_code = check_outputs(c, run))) goto done;
     run->fstar = NAN;
     if (run->model_kind == GTAP_MODEL_LOGREG) {
         gtap_optimum opt;
@@ -457,12 +532,9 @@ static int converge_main(const cli_options *c, converge_run *run)
     }
     if (run->rank == 0) {
         converge_print_table(run, c->format);
-        for (int o = 0; o < c->output_count; o++) {
-            if ((rc = converge_write_curves(run, c->outputs[o])) < 0) {
-                exit_code = gtap_cli_fail(rc);
-                goto done;
-            }
-        }
+        for (int o = 0; o < c->output_count && exit_code == GTAP_EXIT_OK; o++)
+            exit_code = write_output(run, c->outputs[o]);
+        if (exit_code) goto done;
     }
     if (c->check) {
         int failed = converge_print_checks(run, run->rank == 0 ? (c->format == GTAP_OUT_TABLE ? stdout : stderr) : NULL);

@@ -20,17 +20,19 @@ static const char usage[] =
     "                     small: repeated k are dropped)\n"
     "  -f, --format FMT   table (default), csv or json\n"
     "  -o, --output FILE  also write an HDF5 results file (table /curve)\n"
+    "      --force        let -o replace a file that is not a results file of this\n"
+    "                     command (otherwise refused, exit 2)\n"
     "  -h, --help         this text\n"
     GTAP_SELECTION_HELP
     "\n"
     "exit codes: 0 ok, 2 usage or input error, 3 internal error\n";
 
-enum { C_RANK, C_STEP, C_TENSOR, C_KIND, C_D, C_K, C_DENSITY, C_RATIO, C_LOOSE, C_TIGHT, C_TAIL2, C_NORM2, C_STATUS, C_FILE, C_COUNT };
+enum { C_RANK, C_STEP, C_TENSOR, C_KIND, C_D, C_K, C_K_OVER_D, C_RATIO, C_LOOSE, C_TIGHT, C_TAIL2, C_NORM2, C_STATUS, C_FILE, C_COUNT };
 
 static const gtap_column curve_columns[C_COUNT] = {
     {"rank", GTAP_CELL_INT, 0},      {"step", GTAP_CELL_INT, 0},         {"tensor", GTAP_CELL_STRING, 12},
     {"kind", GTAP_CELL_STRING, 0},   {"d", GTAP_CELL_INT, 0},            {"k", GTAP_CELL_INT, 0},
-    {"density", GTAP_CELL_DOUBLE, 0}, {"ratio", GTAP_CELL_DOUBLE, 0},     {"bound_loose", GTAP_CELL_DOUBLE, 0},
+    {"k_over_d", GTAP_CELL_DOUBLE, 0}, {"ratio", GTAP_CELL_DOUBLE, 0},    {"bound_loose", GTAP_CELL_DOUBLE, 0},
     {"bound_tight", GTAP_CELL_DOUBLE, 0}, {"tail2", GTAP_CELL_DOUBLE, 0}, {"norm2", GTAP_CELL_DOUBLE, 0},
     {"status", GTAP_CELL_STRING, 0}, {"file", GTAP_CELL_STRING, 0},
 };

@@ -59,8 +59,9 @@ static const char usage[] =
     "notebooks/ read the same files.\n"
     "\n"
     "environment: GRADTAP_PYTHON (the Python with matplotlib, numpy and h5py;\n"
-    "default /usr/bin/python3, else python3 in PATH), GRADTAP_NOTEBOOKS (the\n"
-    "directory of gradtap_plots.py; default found next to the binary: ../notebooks).\n"
+    "default /usr/bin/python3, else python3 in PATH; the pip-installed command\n"
+    "sets it to its environment's Python), GRADTAP_NOTEBOOKS (the folder of\n"
+    "gradtap_plots.py; default: where the install put it, else the sources').\n"
     "\n"
     "exit codes: 0 ok, 2 usage error (bad option, unusable DIR), 3 a step failed\n"
     "(the message names it and shows the end of its log; what was written is kept)\n";
@@ -333,8 +334,10 @@ static const char *find_python(void)
     return "python3";
 }
 
-/* notebooks/gradtap_plots.py: $GRADTAP_NOTEBOOKS, else next to the binary
- * (build/gradtap -> ../notebooks; an installed bin/ -> ../share/gradtap). */
+/* gradtap_plots.py: in $GRADTAP_NOTEBOOKS when set; else where the install
+ * put it, relative to this binary (GRADTAP_BIN_TO_PLOTS: bin/ ->
+ * ../share/gradtap/notebooks, a wheel's gradtap/_bin -> ../..); else, for
+ * the build tree, in the source's notebooks/ (GRADTAP_SOURCE_NOTEBOOKS). */
 static int find_plots(const char *self, char *path, size_t size)
 {
     const char *env = getenv("GRADTAP_NOTEBOOKS");
@@ -345,15 +348,14 @@ static int find_plots(const char *self, char *path, size_t size)
     char dir[PATH_SIZE];
     snprintf(dir, sizeof dir, "%s", self);
     char *slash = strrchr(dir, '/');
-    if (slash == NULL) return -1;
-    *slash = '\0';
-    static const char *const candidates[] = {"../notebooks", "../../notebooks", "notebooks",
-                                             "../share/gradtap/notebooks"};
-    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
-        if (snprintf(path, size, "%s/%s/gradtap_plots.py", dir, candidates[i]) >= (int)size) continue;
-        if (access(path, R_OK) == 0) return 0;
+    if (slash != NULL) {
+        *slash = '\0';
+        if (snprintf(path, size, "%s/%s/gradtap_plots.py", dir, GRADTAP_BIN_TO_PLOTS) < (int)size &&
+            access(path, R_OK) == 0)
+            return 0;
     }
-    return -1;
+    if (snprintf(path, size, "%s/gradtap_plots.py", GRADTAP_SOURCE_NOTEBOOKS) >= (int)size) return -1;
+    return access(path, R_OK) == 0 ? 0 : -1;
 }
 
 /* ---- steps ----------------------------------------------------------------- */
@@ -437,6 +439,7 @@ static int step_train(demo_run *run)
     arg_add(&a, "--capture");
     in_dir(path, run, "data/run.h5");
     arg_add(&a, path);
+    arg_add(&a, "--force"); /* DIR/data holds the snapshots of the demo's last run */
     arg_add(&a, "--every");
     arg_addf_u64(&a, run->o.every);
     arg_add(&a, "--format");
@@ -520,9 +523,9 @@ static int step_figures(demo_run *run)
                            env);
         else
             gtap_cli_error(GTAP_EXIT_INTERNAL,
-                           "step 'figures' failed: notebooks/gradtap_plots.py not found next to %s (set "
-                           "GRADTAP_NOTEBOOKS to the notebooks/ directory of the gradtap sources)",
-                           run->self);
+                           "step 'figures' failed: gradtap_plots.py is neither installed next to %s nor in "
+                           "%s (set GRADTAP_NOTEBOOKS to the folder holding it)",
+                           run->self, GRADTAP_SOURCE_NOTEBOOKS);
         return -1;
     }
     arg_list a = {.count = 0};

@@ -30,6 +30,8 @@ static const char usage[] =
     "  -o, --output FILE  also write an HDF5 results file (tables /fit, /hist,\n"
     "                     /qq); without -o, --hist and --qq tables are printed\n"
     "                     after the fit table, each after a blank line\n"
+    "      --force        let -o replace a file that is not a results file of this\n"
+    "                     command (otherwise refused, exit 2)\n"
     "  -h, --help         this text\n"
     GTAP_SELECTION_HELP
     "\n"
@@ -214,7 +216,8 @@ static int extra_table(gtap_analysis *a, gtap_table *t, const char *name)
     int rc = gtap_table_gather(t);
     if (rc < 0 || !a->is_root) return rc;
     if (a->results) return gtap_table_write_h5(t, a->results, name);
-    fputc('\n', stdout);
+    if (a->json_key) printf(", \"%s\": ", name); /* one JSON object: {"fit": [...], "hist": [...], "qq": [...]} */
+    else fputc('\n', stdout);
     gtap_table_print(t, stdout, a->common.format);
     return GTAP_OK;
 }
@@ -255,11 +258,14 @@ int gtap_cmd_fit(int argc, char **argv)
         a.ks_for = NULL;
         uint64_t dummy = 0;
         a.ks = malloc(sizeof dummy); /* no k: an empty list keeps the default densities away */
+        if (a.common.format == GTAP_OUT_JSON && a.common.output == NULL && (o.hist_bins || o.qq_points))
+            a.json_key = "fit";
         exit_code = a.ks ? gtap_analysis_run(&a, argc, argv, NULL, fit_rows, &o) : GTAP_EXIT_INTERNAL;
         int rc = GTAP_OK;
         if (exit_code == GTAP_EXIT_OK && o.hist_bins) rc = extra_table(&a, &o.hist, "hist");
         if (exit_code == GTAP_EXIT_OK && rc == GTAP_OK && o.qq_points) rc = extra_table(&a, &o.qq, "qq");
         if (rc < 0) exit_code = gtap_cli_fail(rc);
+        if (exit_code == GTAP_EXIT_OK && a.json_key && a.is_root) fputs("}\n", stdout);
     }
     gtap_table_free(&o.hist);
     gtap_table_free(&o.qq);

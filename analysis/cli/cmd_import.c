@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "gradtap/format.h"
+#include "output_file.h"
 #include "gradtap/npy.h"
 
 static const char usage[] =
@@ -162,7 +163,8 @@ static int inspect_inputs(const import_options *o, import_input *inputs, int cou
     int all_half = 1;
     for (int i = 0; i < count; i++) {
         import_input *in = &inputs[i];
-        int rc;
+        int rc = gtap_cli_check_input(in->path);
+        if (rc != 0) return rc;
         in->is_npy = !o->force_raw && has_npy_extension(in->path);
         if (in->is_npy) {
             if ((rc = gtap_npy_read_header(in->path, &in->header)) < 0) return gtap_cli_fail(rc);
@@ -238,8 +240,18 @@ static int write_snapshots(const import_options *o, import_input *inputs, int co
     options.append = append;
     options.compression = o->compression;
     options.producer = "gradtap import";
+    /* written aside (a copy when appending) and renamed into place at the end */
+    gtap_output_file aside;
+    int exit_code = gtap_output_begin(&aside, o->output);
+    if (exit_code == 0 && append) exit_code = gtap_output_copy_existing(&aside);
+    if (exit_code) {
+        gtap_output_abort(&aside);
+        free(values);
+        return exit_code;
+    }
+    options.truncate = !append;
     gtap_writer *writer = NULL;
-    int rc = gtap_writer_create(o->output, &options, &writer);
+    int rc = gtap_writer_create(aside.temp, &options, &writer);
     if (rc == GTAP_OK) rc = gtap_writer_add_tensor(writer, o->tensor, numel, dtype);
     uint64_t overflowed = 0;
     for (int i = 0; i < count && rc == GTAP_OK; i++) {
@@ -260,8 +272,14 @@ static int write_snapshots(const import_options *o, import_input *inputs, int co
     }
     int close_rc = gtap_writer_close(writer);
     free(values);
-    if (rc < 0) return gtap_cli_fail(rc);
-    if (close_rc < 0) return gtap_cli_fail(close_rc);
+    if (rc == GTAP_OK) rc = close_rc;
+    if (rc == GTAP_OK && (exit_code = gtap_output_commit(&aside))) return exit_code;
+    gtap_output_abort(&aside);
+    if (rc < 0) { /* the library names the temporary file: say what became of OUT */
+        char reason[512];
+        snprintf(reason, sizeof reason, "%s", gtap_last_error());
+        return gtap_cli_fail(gtap_set_error(rc, "%s is left as it was (%s)", o->output, reason));
+    }
     if (overflowed) gtap_cli_warn("%" PRIu64 " float64 values were non-finite after rounding to float32", overflowed);
     fprintf(stderr, "gradtap import: wrote %d snapshot%s of '%s' (%s, %" PRIu64 " values, %s) to %s\n", count,
             count == 1 ? "" : "s", o->tensor, gtap_kind_name(o->kind), numel, gtap_dtype_name(dtype), o->output);

@@ -102,6 +102,7 @@ int gtap_cmd_info(int argc, char **argv)
     if (runs == NULL) return gtap_cli_error(GTAP_EXIT_INTERNAL, "out of memory");
     int exit_code = GTAP_EXIT_OK;
     for (int i = optind; i < argc && exit_code == GTAP_EXIT_OK; i++) {
+        if ((exit_code = gtap_cli_check_input(argv[i])) != GTAP_EXIT_OK) break;
         gtap_reader *reader = NULL;
         int rc = gtap_reader_open(argv[i], &reader);
         gtap_reader_close(reader);

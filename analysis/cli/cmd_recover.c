@@ -44,6 +44,8 @@ int gtap_cmd_recover(int argc, char **argv)
     }
     if (optind >= argc) return gtap_cli_error(GTAP_EXIT_USAGE, "no FILE given (see --help)");
     /* Check every file before changing any. */
+    for (int i = optind; i < argc; i++)
+        if (gtap_cli_check_input(argv[i]) != 0) return GTAP_EXIT_USAGE;
     for (int i = optind; i < argc; i++) {
         int rc = gtap_capture_recover(argv[i], 1, NULL);
         if (rc < 0) return gtap_cli_fail(rc);

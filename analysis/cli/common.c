@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -197,4 +198,23 @@ int gtap_cli_help_or_usage_error(int option, const char *usage_text)
 int gtap_cli_stderr_is_tty(void)
 {
     return isatty(STDERR_FILENO);
+}
+
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
+
+int gtap_cli_check_input(const char *path)
+{
+    struct stat file_stat;
+    if (path == NULL || stat(path, &file_stat) != 0) return 0; /* missing: the reader names it */
+    if (S_ISREG(file_stat.st_mode)) return 0;
+    return gtap_cli_error(GTAP_EXIT_USAGE, "%s: is %s, not a regular file (inputs must be regular files)", path,
+                          file_kind(file_stat.st_mode));
 }

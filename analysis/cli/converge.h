@@ -49,7 +49,11 @@ extern const char converge_checks_help[];
 
 /* converge_output.c */
 void converge_print_table(const converge_run *run, gtap_out_format format);
-int converge_write_curves(const converge_run *run, const char *path);
+/* Write the curves into `path`, as CSV or (when `name`, the output's final
+ * name, ends in .h5) as a results file. @return GTAP_OK or a status. */
+int converge_write_curves(const converge_run *run, const char *name, const char *path);
+/* 1 when `name` ends in .h5 or .hdf5 (a results file), 0 for CSV. */
+int converge_is_h5_path(const char *name);
 
 /* Suboptimality of a method's final iterate (xbar_T when averaged). */
 double converge_final_objective(const converge_method *method);

@@ -90,11 +90,15 @@ static int write_csv(const converge_run *run, const char *path)
     return GTAP_OK;
 }
 
-int converge_write_curves(const converge_run *run, const char *path)
+int converge_is_h5_path(const char *name)
 {
-    size_t length = strlen(path);
-    int hdf5 = (length > 3 && strcmp(path + length - 3, ".h5") == 0) || (length > 5 && strcmp(path + length - 5, ".hdf5") == 0);
-    if (!hdf5) return write_csv(run, path);
+    size_t length = strlen(name);
+    return (length > 3 && strcmp(name + length - 3, ".h5") == 0) || (length > 5 && strcmp(name + length - 5, ".hdf5") == 0);
+}
+
+int converge_write_curves(const converge_run *run, const char *name, const char *path)
+{
+    if (!converge_is_h5_path(name)) return write_csv(run, path);
     const char *names[CONVERGE_MAX_METHODS];
     gtap_train_result results[CONVERGE_MAX_METHODS];
     for (int i = 0; i < run->method_count; i++) {

@@ -3,6 +3,7 @@
  * getopt_long. See docs/CLI.md. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "gradtap/status.h"
@@ -63,7 +64,15 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < command_count; i++) {
         if (strcmp(name, commands[i].name) == 0) {
             gtap_cli_command_name = commands[i].name;
-            return commands[i].main(argc - 1, argv + 1);
+            int code = commands[i].main(argc - 1, argv + 1);
+            if (code == GTAP_EXIT_OK) return code;
+            /* After an error, HDF5's exit handler would close again a file
+             * whose close failed (a full disk), which crashes HDF5 1.10.8
+             * (H5F__close_cb). Every file is closed or given up by now and
+             * the output was written aside (docs/RELIABILITY.md), so an
+             * error exit skips the exit handlers. */
+            fflush(NULL);
+            _exit(code);
         }
     }
     fprintf(stderr, "gradtap: unknown command '%s' (see `gradtap --help`)\n", name);

@@ -16,10 +16,40 @@ int gtap_out_parse_format(const char *text, gtap_out_format *format)
     return 0;
 }
 
+/* The length of the well-formed UTF-8 sequence at `p` (1..4), 0 if it is
+ * not one (stray continuation byte, overlong form, surrogate, > U+10FFFF,
+ * cut short). */
+static int utf8_length(const unsigned char *p)
+{
+    unsigned char lead = p[0];
+    if (lead < 0x80) return 1;
+    int length = lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3 : lead >= 0xF0 && lead <= 0xF4 ? 4 : 0;
+    if (length == 0) return 0;
+    unsigned char low = 0x80, high = 0xBF; /* allowed range of the second byte */
+    if (lead == 0xE0) low = 0xA0;
+    else if (lead == 0xED) high = 0x9F;
+    else if (lead == 0xF0) low = 0x90;
+    else if (lead == 0xF4) high = 0x8F;
+    if (p[1] < low || p[1] > high) return 0;
+    for (int i = 2; i < length; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF) return 0;
+    return length;
+}
+
 void gtap_out_json_string(FILE *stream, const char *text)
 {
     fputc('"', stream);
     for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p; p++) {
+        int length = *p >= 0x80 ? utf8_length(p) : 1;
+        if (length == 0) { /* not UTF-8: U+FFFD, so that the output stays valid JSON */
+            fputs("\\ufffd", stream);
+            continue;
+        }
+        if (length > 1) {
+            fwrite(p, 1, (size_t)length, stream);
+            p += length - 1;
+            continue;
+        }
         switch (*p) {
         case '"': fputs("\\\"", stream); break;
         case '\\': fputs("\\\\", stream); break;

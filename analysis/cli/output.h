@@ -51,7 +51,8 @@ static inline gtap_cell gtap_cell_int(int64_t v) { gtap_cell c = {0}; c.integer 
 static inline gtap_cell gtap_cell_num(double v) { gtap_cell c = {0}; c.number = v; return c; }
 static inline gtap_cell gtap_cell_bool(int v) { gtap_cell c = {0}; c.flag = v; return c; }
 
-/* JSON string literal with escapes, to `stream`. */
+/* JSON string literal with escapes, to `stream`; bytes that are not
+ * well-formed UTF-8 become U+FFFD, so the output is always valid JSON. */
 void gtap_out_json_string(FILE *stream, const char *text);
 
 #endif

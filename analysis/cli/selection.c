@@ -245,6 +245,8 @@ int gtap_selection_build(gtap_selection *s, gtap_selection_options *options, cha
     if (count == 0) return gtap_cli_error(GTAP_EXIT_USAGE, "no FILE given (see --help)");
     s->readers = calloc(count, sizeof *s->readers);
     if (s->readers == NULL) return gtap_cli_error(GTAP_EXIT_INTERNAL, "out of memory");
+    for (size_t f = 0; f < count; f++)
+        if (gtap_cli_check_input(paths[f]) != 0) return GTAP_EXIT_USAGE;
     for (size_t f = 0; f < count; f++) {
         int rc = gtap_reader_open(paths[f], &s->readers[f]);
         if (rc < 0) return gtap_cli_fail(rc);

@@ -32,6 +32,7 @@ const char *gtap_strerror(int status)
     case GTAP_EMPI: return "MPI error";
     case GTAP_EDISABLED: return "capture disabled after an error";
     case GTAP_EINTERNAL: return "internal error";
+    case GTAP_EBUSY: return "file busy (being written)";
     default: return "unknown status";
     }
 }

@@ -66,6 +66,8 @@ def main(argv=None):
                 print("gradtap_plots: unknown figure(s): %s" % ", ".join(sorted(set(only) - set(FIGURE_NAMES))),
                       file=sys.stderr)
                 return 2
+            # which copy drew the figures (the install tests check it)
+            print("plotting module: %s" % os.path.dirname(os.path.abspath(__file__)), flush=True)
             written, problems, _ = make_demo_figures(args.demo, args.out, args.method, args.kind, only,
                                                      log=lambda m: print(m, flush=True))
             for name, why in problems.items():

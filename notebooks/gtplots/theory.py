@@ -135,5 +135,11 @@ def nice_density(k, d):
 
 
 def _densities(table):
-    """The requested density of each row (nice_density of its k and d)."""
-    return np.array([nice_density(k, d) for k, d in zip(table.find("k"), table.find("d"))])
+    """The requested density of each row: the table's `density` column
+    (bounds since it became the density asked for), else - older files,
+    runs with --k - nice_density of its k and d."""
+    guessed = np.array([nice_density(k, d) for k, d in zip(table.find("k"), table.find("d"))], dtype=float)
+    if not table.has("density", "k_over_d"):  # before k_over_d, density was k/d
+        return guessed
+    asked = np.asarray(table.find("density"), dtype=float)
+    return np.where(np.isfinite(asked), asked, guessed)

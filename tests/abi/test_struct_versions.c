@@ -176,12 +176,4 @@ static CU_TestInfo version_tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-static CU_SuiteInfo suites[] = {
-    {"struct versions", NULL, NULL, NULL, NULL, version_tests},
-    CU_SUITE_INFO_NULL,
-};
-
-int main(int argc, char **argv)
-{
-    return gtap_test_run(argc, argv, suites);
-}
+GTAP_TEST_MAIN("struct versions", version_tests)

@@ -13,6 +13,7 @@
 
 #include "gradtap/capture.h"
 #include "gradtap/summary.h"
+#include "capture_fixtures.h"
 #include "gtap_test.h"
 
 /* Deterministic test bits for (tensor, step, element), any dtype. */
@@ -56,15 +57,6 @@ static void steps_of(gtap_reader *reader, const char *name, gtap_kind kind, int6
     GT_ASSERT_OK(gtap_reader_steps(reader, index, kind, steps, capacity, count));
 }
 
-static gtap_capture_options quiet_options(void)
-{
-    gtap_capture_options options;
-    gtap_capture_options_init(&options);
-    options.quiet = 1;
-    options.rank = 0;
-    options.world_size = 1;
-    return options;
-}
 
 static void test_roundtrip_dtypes_and_every(void)
 {

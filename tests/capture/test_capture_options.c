@@ -1,11 +1,14 @@
 /* test_capture_options.c - the versioned capture options: the initializer
  * macro and gtap_capture_options_init() agree field by field, and options
  * of another size or layout version are refused with GTAP_EVERSION (not
- * misread) while nothing is created on disk. */
+ * misread) while nothing is created on disk; the file modes: create refuses
+ * an existing file, append adds steps to it (and creates a missing one),
+ * truncate with append is refused. */
 #include <string.h>
 #include <unistd.h>
 
 #include "gradtap/capture.h"
+#include "gradtap/format.h"
 #include "gtap_test.h"
 
 static void test_macro_equals_init(void)
@@ -52,9 +55,60 @@ static void test_other_layouts_refused(void)
     refused(&zeroed, "zeroed.h5");
 }
 
+/* One capture of tensor "w" (4 floats) at `steps`, with `append`. */
+static int capture_steps(const char *path, int append, int truncate, const int64_t *steps, int count)
+{
+    gtap_capture_options options;
+    gtap_capture_options_init(&options);
+    options.every = 1;
+    options.quiet = 1;
+    options.append = append;
+    options.truncate = truncate;
+    gtap_capture *capture = NULL;
+    int rc = gtap_capture_open(path, &options, &capture);
+    if (rc < 0) return rc;
+    int id = -1;
+    float values[4] = {1, 2, 3, 4};
+    rc = gtap_capture_register(capture, "w", 4, GTAP_FLOAT32, &id);
+    for (int i = 0; i < count && rc == GTAP_OK; i++) rc = gtap_capture_record(capture, id, GTAP_KIND_GRAD, steps[i], values);
+    int closed = gtap_capture_close(capture, NULL);
+    return rc < 0 ? rc : closed;
+}
+
+static size_t steps_in(const char *path, int64_t *steps, size_t capacity)
+{
+    gtap_reader *reader = NULL;
+    size_t count = 0, index = 0;
+    GT_ASSERT_OK(gtap_reader_open(path, &reader));
+    GT_ASSERT_OK(gtap_reader_find_tensor(reader, "w", &index));
+    GT_ASSERT_OK(gtap_reader_steps(reader, index, GTAP_KIND_GRAD, steps, capacity, &count));
+    gtap_reader_close(reader);
+    return count;
+}
+
+static void test_file_modes(void)
+{
+    const char *path = gtap_test_path("modes.h5");
+    const int64_t first[2] = {0, 1}, later[2] = {2, 3};
+    int64_t steps[8];
+    GT_ASSERT_OK(capture_steps(path, 1, 0, first, 2)); /* append to a missing file creates it */
+    GT_ASSERT_U64_EQ(steps_in(path, steps, 8), 2);
+    GT_ASSERT_STATUS(capture_steps(path, 0, 0, later, 2), GTAP_EEXIST); /* create refuses it */
+    GT_ASSERT_U64_EQ(steps_in(path, steps, 8), 2);                     /* and leaves it as it was */
+    GT_ASSERT_OK(capture_steps(path, 1, 0, later, 2));
+    GT_ASSERT_U64_EQ(steps_in(path, steps, 8), 4);
+    for (int i = 0; i < 4; i++) GT_ASSERT_INT_EQ(steps[i], i);
+    GT_ASSERT_STATUS(capture_steps(path, 1, 1, later, 2), GTAP_EINVAL);
+    GT_ASSERT_STR_CONTAINS(gtap_last_error(), "truncate and append");
+    GT_ASSERT_OK(capture_steps(path, 0, 1, later, 1)); /* truncate replaces it */
+    GT_ASSERT_U64_EQ(steps_in(path, steps, 8), 1);
+    GT_ASSERT_INT_EQ(steps[0], 2);
+}
+
 static CU_TestInfo options_tests[] = {
     {"GTAP_CAPTURE_OPTIONS_INIT equals gtap_capture_options_init", test_macro_equals_init},
     {"options of another size or version are refused", test_other_layouts_refused},
+    {"create, append and truncate", test_file_modes},
     CU_TEST_INFO_NULL,
 };
 

@@ -159,6 +159,15 @@ size_t gtap_test_mem_diff(const void *a, const void *b, size_t bytes);
  * argument, runs only the matching tests; `--list` prints the names. */
 int gtap_test_run(int argc, char **argv, CU_SuiteInfo *suites);
 
+/* The main() of a test program with one suite:
+ *     GTAP_TEST_MAIN("write_safety", write_safety_tests) */
+#define GTAP_TEST_MAIN(suite_name, tests)                                                               \
+    int main(int argc, char **argv)                                                                     \
+    {                                                                                                   \
+        CU_SuiteInfo suites_[] = {{suite_name, NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};    \
+        return gtap_test_run(argc, argv, suites_);                                                      \
+    }
+
 /* The seed for randomised tests: GTAP_TEST_SEED or a fixed default; it is
  * printed once with the test name. */
 uint64_t gtap_test_seed(const char *test_name);

@@ -22,7 +22,7 @@ static const char *write_text(const char *name, const char *text)
 
 static void test_libsvm_dense(void)
 {
-    const char *path = write_text("dense.svm", "# comment\n+1 1:0.5 2:-1 3:2\n\n-1 1:1.5 2:2e-1 3:-3\n0 1:1 2:1 3:1 # trailing\n");
+    const char *path = write_text("dense.svm", "# comment\n+1 1:0.5 2:-1 3:2\n\n0 1:1.5 2:2e-1 3:-3\n0 1:1 2:1 3:1 # trailing\n");
     gtap_dataset *data = NULL;
     GT_ASSERT_OK(gtap_dataset_read_libsvm(path, 0, &data));
     gtap_dataset_view v = gtap_dataset_get_view(data);
@@ -34,7 +34,7 @@ static void test_libsvm_dense(void)
     for (int i = 0; i < 9; i++) GT_ASSERT_NEAR(v.values[i], expected[i], 0, 0);
     GT_ASSERT_INT_EQ(v.labels[0], 1);
     GT_ASSERT_INT_EQ(v.labels[1], -1);
-    GT_ASSERT_INT_EQ(v.labels[2], -1); /* 0 becomes -1 */
+    GT_ASSERT_INT_EQ(v.labels[2], -1); /* 0 becomes -1 (0/1 labels: a file mixing 0 and -1 is refused) */
     gtap_dataset_free(data);
 }
 

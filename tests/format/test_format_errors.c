@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "gradtap/format.h"
-#include "gtap_test.h"
+#include "format_fixtures.h"
 
 /* A writer on `path`: a new file, or appending; `ramp` gets 0, 1, ... 999. */
 static gtap_writer *open_writer(const char *path, int append, float ramp[1000])
@@ -22,23 +21,6 @@ static gtap_writer *open_writer(const char *path, int append, float ramp[1000])
     for (int i = 0; i < 1000; i++) ramp[i] = (float)i;
     GT_ASSERT_OK(gtap_writer_create(path, &options, &writer));
     return writer;
-}
-
-static void write_good_file(const char *path)
-{
-    float v[1000];
-    gtap_writer *writer = open_writer(path, 0, v);
-    GT_ASSERT_OK(gtap_writer_add_tensor(writer, "w", 1000, GTAP_FLOAT32));
-    for (int s = 0; s < 20; s++) GT_ASSERT_OK(gtap_writer_write(writer, "w", GTAP_KIND_GRAD, s, v));
-    GT_ASSERT_OK(gtap_writer_close(writer));
-}
-
-static int open_status(const char *path)
-{
-    gtap_reader *reader = NULL;
-    int rc = gtap_reader_open(path, &reader);
-    gtap_reader_close(reader);
-    return rc;
 }
 
 static void assert_message_names(const char *path)
@@ -98,7 +80,7 @@ static void test_other_version(void)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s", gtap_test_path("v99.h5"));
-    write_good_file(path);
+    write_float_file(path, 1000, 20);
     set_root_int(path, "format_version", 99);
     GT_ASSERT_STATUS(open_status(path), GTAP_EVERSION);
     assert_message_names(path);
@@ -114,7 +96,7 @@ static void test_truncated(void)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s", gtap_test_path("truncated.h5"));
-    write_good_file(path);
+    write_float_file(path, 1000, 20);
     FILE *file = fopen(path, "rb");
     fseek(file, 0, SEEK_END);
     long size = ftell(file);
@@ -130,7 +112,7 @@ static void test_attributes_disagree_with_data(void)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s", gtap_test_path("numel.h5"));
-    write_good_file(path);
+    write_float_file(path, 1000, 20);
     hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     hid_t group = H5Gopen2(file, "tensors/w", H5P_DEFAULT);
     hid_t attribute = H5Aopen(group, "numel", H5P_DEFAULT);
@@ -187,7 +169,7 @@ static void test_uncommitted_rows_after_a_kill(void)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s", gtap_test_path("killed.h5"));
-    write_good_file(path); /* 20 steps 0..19 */
+    write_float_file(path, 1000, 20); /* 20 steps 0..19 */
     set_root_int(path, "complete", 0);
     reshape_steps(path, 23, 0, -1); /* steps extended, values not written */
     GT_ASSERT_INT_EQ(committed_steps(path), 20);
@@ -235,7 +217,7 @@ static void test_failed_append_keeps_data(void)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s", gtap_test_path("keep.h5"));
-    write_good_file(path);
+    write_float_file(path, 1000, 20);
     gtap_writer_options options;
     gtap_writer_options_init(&options);
     options.append = 1;

@@ -14,6 +14,18 @@ bash "$(dirname "${BASH_SOURCE[0]}")/exported_symbols.sh" "$work/prefix"
 # the installed command and libraries find each other without LD_LIBRARY_PATH, also once moved
 cp -a "$work/prefix" "$work/moved"
 env -u LD_LIBRARY_PATH "$work/moved/bin/gradtap" --version >/dev/null
+# ... and the installed tool is complete: the demo, run from a directory of
+# the user's outside the sources, draws its figures with the plotting module
+# installed under the prefix's share/ (not the source tree's)
+mkdir -p "$work/user"
+(cd "$work/user" && env -u GRADTAP_NOTEBOOKS -u PYTHONPATH "$work/moved/bin/gradtap" demo --quick >"$work/demo.log" 2>&1) ||
+  { tail -5 "$work/demo.log" >&2; echo "install_consumers: the installed demo failed" >&2; exit 1; }
+test -s "$work/user/gradtap-demo/figures/bounds.png"
+grep -q "plotting module: $work/moved/share/gradtap/notebooks/gtplots" "$work/user/gradtap-demo/logs/figures.txt" ||
+  { echo "install_consumers: the installed demo did not use the installed plotting module" >&2; exit 1; }
+# the installed Python package finds the installed library by itself
+(cd "$work/user" && env -u GRADTAP_LIBDIR PYTHONPATH="$work/moved/share/gradtap/python" \
+  "${GRADTAP_PYTHON:-/usr/bin/python3}" -c 'import gradtap; gradtap.GradtapError')
 
 cmake -S "$consumer" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$work/prefix" >"$work/configure.log"
 cmake --build "$work/cmake-build" >"$work/build.log"

@@ -41,7 +41,7 @@ typedef struct gtap_npy_header {
 /* gtap_npy_read_header() - parse and validate the header of `path`, and
  * check the file is long enough for the data it announces.
  * @return GTAP_OK; GTAP_ENOTFOUND; GTAP_EFORMAT (bad magic, header, shape,
- * truncated data); GTAP_EDTYPE (dtype other than float16/32/64);
+ * a header key given twice, truncated data, not a regular file); GTAP_EDTYPE (dtype other than float16/32/64);
  * GTAP_EOVERFLOW (shape product overflows). */
 GTAP_API int gtap_npy_read_header(const char *path, gtap_npy_header *header);
 

@@ -55,6 +55,14 @@ GTAP_API int gtap_h5file_attr(gtap_h5file *file, const char *group, const char *
 GTAP_API int gtap_h5file_table(gtap_h5file *file, const char *name, const gtap_h5col *columns, size_t column_count,
                       uint64_t rows);
 
+/* gtap_h5file_identify() - what gradtap file `path` is: its root attribute
+ * `format` ("gradtap-snapshots", "gradtap-results",
+ * "gradtap-converge-results") into `format` (capacity bytes). Opens the
+ * file read-only and changes nothing.
+ * @return GTAP_OK; GTAP_ENOTFOUND (no such file); GTAP_EFORMAT (not HDF5,
+ * or no string attribute `format`: not a gradtap file); GTAP_EINVAL. */
+GTAP_API int gtap_h5file_identify(const char *path, char *format, size_t capacity);
+
 /* gtap_h5file_close() - flush and close; NULL allowed. Returns the first
  * error met, and always releases the object. */
 GTAP_API int gtap_h5file_close(gtap_h5file *file);

@@ -20,23 +20,40 @@ static int open_file(const char *path, FILE **file, uint64_t *size)
     return GTAP_OK;
 }
 
-/* Find `'key':` in the header dict and return a pointer just after the colon. */
-static const char *find_key(const char *dict, const char *key)
+/* The value after the next `'key':` (or `"key":`) at or after `from`, NULL if none. */
+static const char *next_key(const char *from, const char *key)
 {
-    char quoted[32];
-    snprintf(quoted, sizeof quoted, "'%s'", key);
-    const char *at = strstr(dict, quoted);
-    if (at == NULL) {
-        snprintf(quoted, sizeof quoted, "\"%s\"", key);
-        at = strstr(dict, quoted);
+    char quoted[2][32];
+    snprintf(quoted[0], sizeof quoted[0], "'%s'", key);
+    snprintf(quoted[1], sizeof quoted[1], "\"%s\"", key);
+    const char *best = NULL;
+    size_t best_length = 0;
+    for (int q = 0; q < 2; q++) {
+        for (const char *at = strstr(from, quoted[q]); at != NULL; at = strstr(at + 1, quoted[q])) {
+            const char *after = at + strlen(quoted[q]);
+            while (*after == ' ') after++;
+            if (*after != ':') continue; /* the name inside a value, not a key */
+            if (best == NULL || at < best) {
+                best = at;
+                best_length = (size_t)(after - at);
+            }
+            break;
+        }
     }
-    if (at == NULL) return NULL;
-    at += strlen(quoted);
-    while (*at == ' ') at++;
-    if (*at != ':') return NULL;
-    at++;
-    while (*at == ' ') at++;
-    return at;
+    if (best == NULL) return NULL;
+    const char *value = best + best_length + 1;
+    while (*value == ' ') value++;
+    return value;
+}
+
+/* Find `'key':` in the header dict and return a pointer just after the
+ * colon; *twice = 1 when the dict has the key a second time (numpy never
+ * writes that, and which one counts would be a guess). */
+static const char *find_key(const char *dict, const char *key, int *twice)
+{
+    const char *value = next_key(dict, key);
+    *twice = value != NULL && next_key(value, key) != NULL;
+    return value;
 }
 
 static int parse_descr(const char *path, const char *value, gtap_npy_header *header)
@@ -145,9 +162,15 @@ int gtap_npy_read_header(const char *path, gtap_npy_header *header)
         rc = gtap_set_error(GTAP_EFORMAT, "%s: .npy header is not a dict", path);
         goto done;
     }
-    const char *descr = find_key(dict, "descr");
-    const char *fortran = find_key(dict, "fortran_order");
-    const char *shape = find_key(dict, "shape");
+    int twice[3] = {0, 0, 0};
+    const char *descr = find_key(dict, "descr", &twice[0]);
+    const char *fortran = find_key(dict, "fortran_order", &twice[1]);
+    const char *shape = find_key(dict, "shape", &twice[2]);
+    if (twice[0] || twice[1] || twice[2]) {
+        rc = gtap_set_error(GTAP_EFORMAT, "%s: .npy header has the key '%s' twice", path,
+                            twice[0] ? "descr" : twice[1] ? "fortran_order" : "shape");
+        goto done;
+    }
     if (descr == NULL || fortran == NULL || shape == NULL) {
         rc = gtap_set_error(GTAP_EFORMAT, "%s: .npy header lacks descr, fortran_order or shape", path);
         goto done;

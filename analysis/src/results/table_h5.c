@@ -1,11 +1,14 @@
 /* table_h5.c - results files of bounds/fit/curve: tables written one HDF5
  * dataset per column (layout in gradtap/table_h5.h and docs/CLI.md). */
+#include <errno.h>
 #include <hdf5.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gradtap/table_h5.h"
 #include "h5_helpers.h"
+
+#include <unistd.h>
 
 struct gtap_h5file {
     hid_t file;
@@ -119,4 +122,27 @@ int gtap_h5file_close(gtap_h5file *f)
     free(f->path);
     free(f);
     return rc;
+}
+
+int gtap_h5file_identify(const char *path, char *format, size_t capacity)
+{
+    if (path == NULL || format == NULL || capacity == 0) return gtap_set_error(GTAP_EINVAL, "identify: NULL argument");
+    format[0] = '\0';
+    if (access(path, F_OK) != 0) return gtap_set_error(GTAP_ENOTFOUND, "%s: %s", path, strerror(errno));
+    gtap_h5_silence();
+    if (H5Fis_hdf5(path) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return gtap_set_error(GTAP_EFORMAT, "%s: not an HDF5 file", path);
+    }
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+        hid_t access_list = H5Pcreate(H5P_FILE_ACCESS); /* a file being written, or left by a killed writer */
+        file = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, access_list);
+        H5Pclose(access_list);
+    }
+    if (file < 0) return gtap_h5_error(GTAP_EFORMAT, "%s: cannot open as HDF5", path);
+    int rc = gtap_h5_read_string_attr(file, "format", format, capacity);
+    H5Fclose(file);
+    if (rc < 0) return gtap_set_error(GTAP_EFORMAT, "%s: not a gradtap file (no 'format' attribute)", path);
+    return GTAP_OK;
 }

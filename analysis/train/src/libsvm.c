@@ -20,6 +20,7 @@ typedef struct libsvm_builder {
     uint32_t *columns;
     float *values;
     int32_t *labels;
+    uint64_t zero_line, minus_line; /* first line with label 0, with label -1 (0: none) */
 } libsvm_builder;
 
 static int grow(void **array, uint64_t *capacity, uint64_t needed, size_t item, const char *path)
@@ -52,6 +53,12 @@ static int parse_label(libsvm_builder *b, const char *token, int32_t *label)
     else
         return gtap_set_error(GTAP_EFORMAT, "%s:%llu: label '%s' is not -1/+1 or 0/1 (only binary data is supported)",
                               b->path, (unsigned long long)b->line, token);
+    if (value == 0.0 && b->zero_line == 0) b->zero_line = b->line;
+    if (value == -1.0 && b->minus_line == 0) b->minus_line = b->line;
+    if (b->zero_line && b->minus_line) /* which class would 0 be? */
+        return gtap_set_error(GTAP_EFORMAT, "%s:%llu: labels mix 0 (line %llu) and -1 (line %llu): use -1/+1 or 0/1",
+                              b->path, (unsigned long long)b->line, (unsigned long long)b->zero_line,
+                              (unsigned long long)b->minus_line);
     return GTAP_OK;
 }
 
@@ -71,9 +78,10 @@ static int parse_feature(libsvm_builder *b, char *token, uint64_t previous, uint
     if (*end != '\0' || errno == ERANGE || parsed == 0)
         return gtap_set_error(GTAP_EFORMAT, "%s:%llu: feature index '%s' is not a positive integer (indices are 1-based)",
                               b->path, (unsigned long long)b->line, token);
-    if (parsed > UINT32_MAX)
-        return gtap_set_error(GTAP_EOVERFLOW, "%s:%llu: feature index %llu exceeds 2^32-1", b->path,
-                              (unsigned long long)b->line, parsed);
+    if (parsed > GTAP_LIBSVM_MAX_FEATURES)
+        return gtap_set_error(GTAP_EOVERFLOW, "%s:%llu: feature index %llu exceeds the limit of %llu features "
+                              "(2^26; the trainer's memory grows with d: docs/CLI.md)", b->path,
+                              (unsigned long long)b->line, parsed, (unsigned long long)GTAP_LIBSVM_MAX_FEATURES);
     if (parsed <= previous)
         return gtap_set_error(GTAP_EFORMAT, "%s:%llu: feature index %llu after %llu (indices must increase)", b->path,
                               (unsigned long long)b->line, parsed, (unsigned long long)previous);
@@ -134,8 +142,9 @@ static int finish(libsvm_builder *b, uint64_t min_features, gtap_dataset **out)
 {
     if (b->n == 0) return gtap_set_error(GTAP_EFORMAT, "%s: no examples in the file", b->path);
     if (min_features > b->d) b->d = min_features;
-    if (b->d > UINT32_MAX) return gtap_set_error(GTAP_EOVERFLOW, "%s: d=%llu exceeds 2^32-1", b->path,
-                                                 (unsigned long long)b->d);
+    if (b->d > GTAP_LIBSVM_MAX_FEATURES)
+        return gtap_set_error(GTAP_EOVERFLOW, "%s: d=%llu exceeds the limit of %llu features (2^26, docs/CLI.md)",
+                              b->path, (unsigned long long)b->d, (unsigned long long)GTAP_LIBSVM_MAX_FEATURES);
     uint64_t cells = 0;
     int dense = !gtap_mul_overflow_u64(b->n, b->d, &cells) && b->nnz * 2 >= cells;
     if (dense) {
@@ -189,9 +198,14 @@ int gtap_dataset_read_libsvm(const char *path, uint64_t min_features, gtap_datas
     char *line = NULL;
     size_t line_capacity = 0;
     int rc = record_row_start(&b, &starts_capacity);
-    while (rc == GTAP_OK && getline(&line, &line_capacity, file) != -1) {
+    ssize_t length;
+    while (rc == GTAP_OK && (length = getline(&line, &line_capacity, file)) != -1) {
         b.line++;
-        if (strlen(line) == 0) continue;
+        if (memchr(line, '\0', (size_t)length) != NULL) {
+            rc = gtap_set_error(GTAP_EFORMAT, "%s:%llu: NUL byte in the line (not a LIBSVM text file?)", path,
+                                (unsigned long long)b.line);
+            break;
+        }
         uint64_t before = b.n;
         rc = parse_line(&b, line);
         if (rc == GTAP_OK && b.n != before) rc = record_row_start(&b, &starts_capacity);

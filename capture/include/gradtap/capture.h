@@ -86,7 +86,7 @@ typedef enum gtap_capture_policy {
 
 /* The layout version of gtap_capture_options (with its size, the first two
  * fields): a library refuses options laid out by another version. */
-#define GTAP_CAPTURE_OPTIONS_VERSION 1u
+#define GTAP_CAPTURE_OPTIONS_VERSION 2u
 
 typedef struct gtap_capture_options {
     /* Set by gtap_capture_options_init() or GTAP_CAPTURE_OPTIONS_INIT:
@@ -137,6 +137,8 @@ typedef struct gtap_capture_options {
      * a killed run may leave an unreadable file. */
     int crash_safe;
     int truncate;                    /* 1: replace an existing file (default 0: GTAP_EEXIST) */
+    int append;                      /* 1: add to an existing gradtap file, created when missing (steps
+                                        must come after those it holds per tensor and kind) */
     const char *run_id;              /* NULL: from MPI rank 0, GRADTAP_RUN_ID or TORCHELASTIC_RUN_ID */
     const char *producer;            /* NULL: "gradtap <version>" */
     int quiet;                       /* 1: no line on stderr when capture turns itself off */
@@ -167,8 +169,10 @@ typedef struct gtap_capture gtap_capture;
  * NULL for the defaults; it and the arrays it points to are copied. Starts
  * the writer thread, which creates the file before this returns.
  * @return GTAP_OK and *capture (free with gtap_capture_close); GTAP_EINVAL
- * for invalid options (message names the option); GTAP_EEXIST when the file
- * exists and truncate is 0; GTAP_EIO when it cannot be created;
+ * for invalid options (message names the option; truncate with append);
+ * GTAP_EEXIST when the file exists and neither truncate nor append is set;
+ * GTAP_EFORMAT / GTAP_EVERSION when appending to a file that is not a
+ * gradtap snapshot file of this format; GTAP_EIO when it cannot be created;
  * GTAP_EUNSUPPORTED for LZ4 without the plugin; GTAP_ENOMEM. */
 GTAP_API int gtap_capture_open(const char *path, const gtap_capture_options *options, gtap_capture **capture);
 
@@ -258,7 +262,8 @@ typedef struct gtap_capture_stats {
     uint64_t summaries_written;
     uint64_t snapshots_skipped;  /* dropped by the skip policy (recorded in the file) */
     uint64_t summaries_skipped;
-    uint64_t snapshots_lost;     /* handed over but not written because capture turned off */
+    uint64_t snapshots_lost;     /* handed over but not in the file because capture turned off
+                                    (those written but not yet committed by a flush included) */
     uint64_t bytes_written;      /* snapshot data bytes handed to HDF5 */
     uint64_t flushes;
     int64_t flushed_step;        /* every record with step <= this, handed over so far, is durable; -1: none */
@@ -302,9 +307,13 @@ typedef struct gtap_recover_report {
  * the superblock's "open for writing" flags, as HDF5's h5clear -s does, and
  * checks that the file then opens normally. Committed snapshots are not
  * changed; `complete` stays 0. A file that needs nothing is left untouched.
- * With dry_run, only reports. `report` may be NULL.
- * @return GTAP_OK; GTAP_ENOTFOUND; GTAP_EFORMAT (not a gradtap snapshot
- * file, or damaged beyond what clearing the flags repairs); GTAP_EIO. */
+ * With dry_run, only reports. `report` may be NULL. A file whose writer is
+ * alive (it holds the file's writer lock PATH.lock, docs/FORMAT.md) is
+ * refused, also with dry_run: its flags are true and clearing them would
+ * damage it. The lock is held while the flags are cleared.
+ * @return GTAP_OK; GTAP_EBUSY (the writer is alive; the message names its
+ * pid); GTAP_ENOTFOUND; GTAP_EFORMAT (not a gradtap snapshot file, or
+ * damaged beyond what clearing the flags repairs); GTAP_EIO. */
 GTAP_API int gtap_capture_recover(const char *path, int dry_run, gtap_recover_report *report);
 
 #ifdef __cplusplus

@@ -103,9 +103,18 @@ GTAP_API void gtap_writer_options_init(gtap_writer_options *options);
 /* gtap_writer_create() - create (or, with options->append, open) a snapshot
  * file. `options` may be NULL for the defaults. On success *writer owns the
  * open file; free it with gtap_writer_close().
+ * Before it touches the file, the writer takes the file's writer lock: an
+ * exclusive flock on the sidecar file PATH.lock (holding the writer's pid),
+ * held until gtap_writer_close() and then removed. A second writer of the
+ * same path - create, truncate or append, in this process or another -
+ * fails with GTAP_EBUSY and leaves the file alone. The lock of a killed
+ * writer is released by the kernel; its leftover PATH.lock is reused.
  * @return GTAP_OK; GTAP_EVERSION when `options` were not filled by
- * gtap_writer_options_init() of this library (gradtap/abi.h); GTAP_EEXIST
- * when the file exists and neither append nor truncate is set; GTAP_EIO when it cannot be created; GTAP_EFORMAT /
+ * gtap_writer_options_init() of this library (gradtap/abi.h); GTAP_EBUSY
+ * when another writer has the file open (message: "the file is being written
+ * by another process (pid N ...)"); GTAP_EEXIST
+ * when the file exists and neither append nor truncate is set; GTAP_EIO when it
+ * (or PATH.lock) cannot be created; GTAP_EFORMAT /
  * GTAP_EVERSION when appending to a file that is not gradtap format 1;
  * GTAP_EUNSUPPORTED for LZ4 without the plugin. */
 GTAP_API int gtap_writer_create(const char *path, const gtap_writer_options *options,
@@ -139,7 +148,9 @@ GTAP_API int gtap_writer_prepare(gtap_writer *writer, const char *name, gtap_kin
  * the tensor's dtype (`data` may be NULL when numel is 0). Steps must be >= 0
  * and strictly increasing per (tensor, kind): GTAP_EEXIST for a repeated
  * step, GTAP_EINVAL for a decreasing one. The data is in the file after this
- * call returns; it is durable on disk after gtap_writer_flush().
+ * call returns; it is durable on disk after gtap_writer_flush(). Without
+ * SWMR the row is flushed to the file before its step is written, so a
+ * failed write (full disk) never leaves a committed step.
  * @return GTAP_OK; GTAP_EEXIST; GTAP_EINVAL; GTAP_ENOTFOUND (tensor not
  *         declared); GTAP_ESTATE (a new kind in SWMR mode); GTAP_EIO. */
 GTAP_API int gtap_writer_write(gtap_writer *writer, const char *name, gtap_kind kind,
@@ -151,8 +162,11 @@ GTAP_API int gtap_writer_write(gtap_writer *writer, const char *name, gtap_kind 
 GTAP_API int gtap_writer_write_float32(gtap_writer *writer, const char *name, gtap_kind kind,
                               int64_t step, const float *data);
 
-/* gtap_writer_flush() - push everything written so far to the disk.
- * @return GTAP_OK; GTAP_EINVAL (NULL); GTAP_EIO when HDF5 cannot flush. */
+/* gtap_writer_flush() - push everything written so far to the disk, then
+ * commit (and flush) the steps held back. Once a write or flush failed, every
+ * later flush fails too and commits nothing (a full disk: docs/FORMAT.md).
+ * @return GTAP_OK; GTAP_EINVAL (NULL); GTAP_EIO when HDF5 cannot flush or an
+ *         earlier write failed. */
 GTAP_API int gtap_writer_flush(gtap_writer *writer);
 
 /* gtap_writer_start_swmr() - switch the file into HDF5 single-writer/
@@ -162,10 +176,13 @@ GTAP_API int gtap_writer_flush(gtap_writer *writer);
  * @return GTAP_OK; GTAP_EINVAL (NULL); GTAP_EIO when HDF5 refuses. */
 GTAP_API int gtap_writer_start_swmr(gtap_writer *writer);
 
-/* gtap_writer_close() - mark the file complete (root attribute complete=1),
- * flush and close it. NULL is allowed. Returns the first error met, but
- * always releases the writer.
- * @return GTAP_OK; GTAP_EIO (the file may then lack complete=1; see
+/* gtap_writer_close() - flush, commit what is held, mark the file complete
+ * (root attribute complete=1, rewritten in place, also in SWMR mode: the
+ * file is never reopened, so readers may hold it open), flush and close it,
+ * then release the writer lock. After any failed write or flush nothing
+ * more is committed and the file is not marked complete. NULL is allowed.
+ * Returns the first error met, but always releases the writer.
+ * @return GTAP_OK; GTAP_EIO (the file then lacks complete=1; see
  *         `gradtap recover`). */
 GTAP_API int gtap_writer_close(gtap_writer *writer);
 
@@ -197,8 +214,13 @@ typedef struct gtap_tensor_info {
 
 /* gtap_reader_open() - open a snapshot file for reading. Works on files
  * being written in SWMR mode and on files left by a crashed writer.
- * @return GTAP_OK; GTAP_ENOTFOUND (no such file); GTAP_EFORMAT (not HDF5,
- * truncated, or not a gradtap snapshot file); GTAP_EVERSION. */
+ * Damaged files fail promptly: HDF5's metadata retries are bounded
+ * (docs/FORMAT.md, "Damaged and locked files").
+ * @return GTAP_OK; GTAP_ENOTFOUND (no such file); GTAP_EFORMAT (not a
+ * regular file, not HDF5, truncated or damaged, not a gradtap snapshot
+ * file, steps not int64, format_version not an int64, numel disagreeing
+ * with the data's shape or with the bytes stored); GTAP_EBUSY (HDF5's lock
+ * is held by a writer in another process); GTAP_EVERSION. */
 GTAP_API int gtap_reader_open(const char *path, gtap_reader **reader);
 
 /* Release the reader. NULL is allowed. */

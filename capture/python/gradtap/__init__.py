@@ -9,8 +9,33 @@ A thin ctypes layer over libgradtap_capture (docs/CAPTURE.md):
 
 gradtap.Capture records arbitrary tensors by name; gradtap.ddp_comm_hook
 records DistributedDataParallel buckets before and after the all-reduce.
-"""
-from ._native import GradtapError
-from .watch import Capture, Watch, ddp_comm_hook, watch
 
-__all__ = ["Capture", "GradtapError", "Watch", "ddp_comm_hook", "watch"]
+The names are loaded on first use, so `import gradtap` (and the `gradtap`
+command of a pip install) costs neither torch nor the C library until a
+name that needs them is used.
+"""
+import importlib
+
+# public name -> the module that defines it
+_HOME = {
+    "Capture": "._hook",
+    "Watch": "._hook",
+    "ddp_comm_hook": "._hook",
+    "watch": "._hook",
+    "GradtapError": "._native",
+}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name):
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError("module 'gradtap' has no attribute %r" % name)
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOME))

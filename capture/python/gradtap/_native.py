@@ -1,7 +1,9 @@
 """ctypes bindings to libgradtap_capture (gradtap/capture.h); no compiled extension.
 
-The library is found, in this order, in $GRADTAP_LIBDIR, next to this package
-(gradtap/../../lib and gradtap/..), and on the system's library path.
+The library is found, in this order, in $GRADTAP_LIBDIR; where the install put
+it (gradtap/_installed.py, written by CMake: gradtap/_lib in a wheel); in the
+source tree's build/capture (scripts/bootstrap.sh); on the system's library
+path.
 """
 import ctypes
 import ctypes.util
@@ -16,9 +18,10 @@ POLICIES = {"block": 0, "skip": 1}      # gtap_capture_policy (capture.h)
 WANT_SNAPSHOT = 1                       # GTAP_CAPTURE_WANT_SNAPSHOT
 WANT_SUMMARY = 2                        # GTAP_CAPTURE_WANT_SUMMARY
 EDISABLED = -15                         # GTAP_EDISABLED (status.h)
+EEXIST = -11                            # GTAP_EEXIST (status.h)
 
 
-_OPTIONS_VERSION = 1  # the layout of CaptureOptions below (GTAP_CAPTURE_OPTIONS_VERSION)
+_OPTIONS_VERSION = 2  # the layout of CaptureOptions below (GTAP_CAPTURE_OPTIONS_VERSION)
 
 
 class CaptureOptions(ctypes.Structure):
@@ -45,6 +48,7 @@ class CaptureOptions(ctypes.Structure):
         ("fsync", ctypes.c_int),
         ("crash_safe", ctypes.c_int),
         ("truncate", ctypes.c_int),
+        ("append", ctypes.c_int),
         ("run_id", ctypes.c_char_p),
         ("producer", ctypes.c_char_p),
         ("quiet", ctypes.c_int),
@@ -93,8 +97,11 @@ def _candidates():
     if libdir:
         yield os.path.join(libdir, _LIBRARY_NAME)
     here = os.path.dirname(os.path.abspath(__file__))
-    yield os.path.join(here, "..", "..", "lib", _LIBRARY_NAME)
-    yield os.path.join(here, "..", _LIBRARY_NAME)
+    try:  # an installed package: CMake wrote the path to the libraries
+        from . import _installed
+        yield os.path.normpath(os.path.join(here, _installed.PACKAGE_TO_LIBDIR, _LIBRARY_NAME))
+    except ImportError:  # the source tree: capture/python/gradtap -> build/capture
+        yield os.path.normpath(os.path.join(here, "..", "..", "..", "build", "capture", _LIBRARY_NAME))
     found = ctypes.util.find_library("gradtap_capture")
     if found:
         yield found

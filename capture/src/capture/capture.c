@@ -32,6 +32,11 @@ void capture_disable_locked(gtap_capture *capture, int status, const char *messa
      * status (acquire) see the whole message */
     snprintf(capture->error, sizeof capture->error, "%s", message && *message ? message : gtap_strerror(status));
     atomic_store_explicit(&capture->status, code, memory_order_release);
+    /* snapshots written since the last flush will never be committed: they
+     * are not in the file, so they count as lost, not written */
+    capture->stats.snapshots_written -= capture->snapshots_unflushed;
+    capture->stats.snapshots_lost += capture->snapshots_unflushed;
+    capture->snapshots_unflushed = 0;
     if (!capture->quiet)
         fprintf(stderr, "gradtap capture: turned off (%s): %s; training continues without capture\n",
                 gtap_strerror(code), capture->error);

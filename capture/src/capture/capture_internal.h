@@ -106,6 +106,7 @@ struct gtap_capture {
     int fsync;
     int crash_safe;
     int truncate;
+    int append;
     int quiet;
     char run_id[256];
     char producer[256];
@@ -145,6 +146,7 @@ struct gtap_capture {
     int swmr;
     size_t tensors_in_file;
     uint64_t bytes_since_flush;
+    uint64_t snapshots_unflushed; /* written since the last flush: not committed yet (lock) */
     double last_flush_time;
     float *scratch;
     uint64_t scratch_floats;

@@ -182,6 +182,8 @@ int capture_copy_options(gtap_capture *capture, const char *path, const gtap_cap
     if (options->kinds == 0 || (options->kinds & ~GTAP_KIND_ALL) != 0)
         return gtap_set_error(GTAP_EINVAL, "capture: kinds 0x%x is not a non-empty set of GTAP_KIND_BIT()",
                               options->kinds);
+    if (options->truncate && options->append)
+        return gtap_set_error(GTAP_EINVAL, "capture: truncate and append exclude each other");
     if (options->staging_bytes == 0)
         return gtap_set_error(GTAP_EINVAL, "capture: staging_bytes must be > 0");
     if (options->policy != GTAP_CAPTURE_BLOCK && options->policy != GTAP_CAPTURE_SKIP)
@@ -204,6 +206,7 @@ int capture_copy_options(gtap_capture *capture, const char *path, const gtap_cap
     capture->fsync = options->fsync != 0;
     capture->crash_safe = options->crash_safe != 0;
     capture->truncate = options->truncate != 0;
+    capture->append = options->append != 0;
     capture->quiet = options->quiet != 0;
     snprintf(capture->producer, sizeof capture->producer, "%s",
              options->producer ? options->producer : "");

@@ -15,6 +15,7 @@
 
 #include "gradtap/capture.h"
 #include "format/h5util.h"
+#include "format/lock.h"
 
 /* The name of HDF5's file-access property that h5clear sets (H5Fprivate.h). */
 #define CLEAR_STATUS_FLAGS "clear_status_flags"
@@ -43,6 +44,19 @@ static int clear_flags(const char *path)
     return GTAP_OK;
 }
 
+/* A live writer holds the file's lock (format/lock.h): its "open for
+ * writing" flags are true, and clearing them would break its file. */
+static int writer_is_gone(const char *path)
+{
+    int lock_fd = -1;
+    int rc = gtap_lock_acquire(path, &lock_fd);
+    if (rc == GTAP_EBUSY)
+        return gtap_set_error(GTAP_EBUSY, "%s; its writer is alive, so there is nothing to recover (%s)", path,
+                              gtap_last_error());
+    gtap_lock_release(path, lock_fd);
+    return GTAP_OK; /* rc == GTAP_EIO: no lock can be taken here (read-only directory): no writer either */
+}
+
 static uint64_t count_snapshots(gtap_reader *reader)
 {
     uint64_t total = 0;
@@ -62,8 +76,10 @@ int gtap_capture_recover(const char *path, int dry_run, gtap_recover_report *rep
     memset(report, 0, sizeof *report);
     if (path == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_capture_recover: NULL path");
     gtap_h5_silence();
+    int rc = writer_is_gone(path);
+    if (rc < 0) return rc;
     gtap_reader *reader = NULL;
-    int rc = gtap_reader_open(path, &reader); /* validates: a gradtap file, readable (SWMR fallback) */
+    rc = gtap_reader_open(path, &reader); /* validates: a gradtap file, readable (SWMR fallback) */
     if (rc < 0) return rc;
     gtap_file_info info;
     gtap_reader_file_info(reader, &info);
@@ -74,9 +90,14 @@ int gtap_capture_recover(const char *path, int dry_run, gtap_recover_report *rep
     if (!report->needed || dry_run) return GTAP_OK;
     struct stat file_stat;
     if (stat(path, &file_stat) != 0) return gtap_set_error(GTAP_EIO, "%s: %s", path, strerror(errno));
-    if ((rc = clear_flags(path)) < 0) return rc;
-    if (!opens_normally(path))
-        return gtap_set_error(GTAP_EFORMAT, "%s: still not readable after clearing its status flags", path);
+    /* held while the flags are cleared: no writer may start meanwhile */
+    int lock_fd = -1;
+    if ((rc = gtap_lock_acquire(path, &lock_fd)) < 0) return rc;
+    rc = clear_flags(path);
+    if (rc == GTAP_OK && !opens_normally(path))
+        rc = gtap_set_error(GTAP_EFORMAT, "%s: still not readable after clearing its status flags", path);
+    gtap_lock_release(path, lock_fd);
+    if (rc < 0) return rc;
     report->recovered = 1;
     return GTAP_OK;
 }

@@ -32,7 +32,9 @@ static void fail(gtap_capture *capture, int status)
     pthread_mutex_unlock(&capture->lock);
 }
 
-static int open_writer(gtap_capture *capture, int append)
+/* lock_fd: -1 to take the file's writer lock, else the lock already held
+ * (a close and reopen keeps it: format_internal.h). */
+static int open_writer(gtap_capture *capture, int append, int lock_fd)
 {
     gtap_writer_options options;
     gtap_writer_options_init(&options);
@@ -43,7 +45,8 @@ static int open_writer(gtap_capture *capture, int append)
     options.compression = capture->compression;
     options.truncate = capture->truncate;
     options.append = append;
-    int rc = gtap_writer_create(capture->path, &options, &capture->writer);
+    int rc = lock_fd < 0 ? gtap_writer_create(capture->path, &options, &capture->writer)
+                         : gtap_writer_create_locked(capture->path, &options, lock_fd, &capture->writer);
     if (rc < 0) return rc;
     capture->swmr = 0;
     if ((rc = extras_locate_file(capture)) < 0) return rc;
@@ -71,9 +74,11 @@ static int declare_tensors(gtap_capture *capture, size_t upto)
     int rc = GTAP_OK;
     int was_swmr = capture->swmr;
     if (was_swmr) {
+        int lock_fd = gtap_writer_take_lock(capture->writer); /* no other writer may slip in between */
         rc = gtap_writer_close(capture->writer);
         capture->writer = NULL;
-        if (rc == GTAP_OK) rc = open_writer(capture, 1);
+        if (rc == GTAP_OK) rc = open_writer(capture, 1, lock_fd);
+        else gtap_writer_release_lock(capture->path, lock_fd);
         for (size_t i = 0; i < capture->tensors_in_file && rc == GTAP_OK; i++) {
             pthread_mutex_lock(&capture->lock);
             capture_tensor *tensor = capture->tensors[i];
@@ -120,6 +125,7 @@ static int write_record(gtap_capture *capture, const capture_tensor *tensor, cap
         capture->bytes_since_flush += tensor->bytes;
         pthread_mutex_lock(&capture->lock);
         capture->stats.snapshots_written++;
+        capture->snapshots_unflushed++;
         capture->stats.bytes_written += tensor->bytes;
         pthread_mutex_unlock(&capture->lock);
     }
@@ -194,6 +200,7 @@ static void note_flushed_locked(gtap_capture *capture, uint64_t sequence)
 {
     capture->flushed_sequence = sequence;
     capture->stats.flushes++;
+    capture->snapshots_unflushed = 0; /* committed with this flush */
     int64_t flushed = capture->max_step_handed;
     for (capture_op *op = capture->head; op != NULL; op = op->next)
         if ((op->type == OP_RECORD || op->type == OP_SKIPPED) && op->step - 1 < flushed) flushed = op->step - 1;
@@ -264,7 +271,7 @@ static void writer_loop(gtap_capture *capture)
 void *capture_writer_main(void *argument)
 {
     gtap_capture *capture = argument;
-    int rc = open_writer(capture, 0);
+    int rc = open_writer(capture, capture->append, -1);
     pthread_mutex_lock(&capture->lock);
     capture->open_status = rc;
     if (rc < 0) snprintf(capture->error, sizeof capture->error, "%s", gtap_last_error());

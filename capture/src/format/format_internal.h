@@ -19,4 +19,14 @@ hid_t gtap_reader_hdf5_file(const gtap_reader *reader);
 int gtap_writer_open_log(gtap_writer *writer, hid_t parent, const char *name, size_t *log);
 int gtap_writer_log_append(gtap_writer *writer, size_t log, int64_t value);
 
+/* The writer lock (lock.h) across a close and reopen of one file (capture
+ * declaring tensors late): _take_lock takes the lock away from `writer`, so
+ * that its close leaves it held and returns its descriptor; _create_locked
+ * is gtap_writer_create() with that lock already held, and owns it from
+ * then on (released at close, or at once when the create fails). */
+int gtap_writer_take_lock(gtap_writer *writer);
+int gtap_writer_create_locked(const char *path, const gtap_writer_options *options, int lock_fd,
+                              gtap_writer **writer);
+void gtap_writer_release_lock(const char *path, int lock_fd);
+
 #endif

@@ -131,6 +131,53 @@ static gtap_compression data_compression(hid_t data)
     return compression;
 }
 
+/* What a stored type is, for messages: "float64", "uint64", "string", ... */
+static void describe_type(hid_t type, char *text, size_t capacity)
+{
+    H5T_class_t type_class = type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS;
+    size_t bits = type >= 0 ? 8 * H5Tget_size(type) : 0;
+    if (type_class == H5T_INTEGER)
+        snprintf(text, capacity, "%sint%zu", H5Tget_sign(type) == H5T_SGN_NONE ? "u" : "", bits);
+    else if (type_class == H5T_FLOAT) snprintf(text, capacity, "float%zu", bits);
+    else if (type_class == H5T_STRING) snprintf(text, capacity, "a string");
+    else snprintf(text, capacity, "HDF5 type class %d", (int)type_class);
+}
+
+/* `steps` must be int64 (docs/FORMAT.md): HDF5 would convert float64 or
+ * uint64 values silently. */
+static int check_steps_type(gtap_reader *reader, reader_tensor *tensor, const char *kind_name, hid_t steps)
+{
+    hid_t type = H5Dget_type(steps);
+    int ok = type >= 0 && H5Tget_class(type) == H5T_INTEGER && H5Tget_size(type) == 8 &&
+             H5Tget_sign(type) == H5T_SGN_2;
+    char found[64];
+    describe_type(type, found, sizeof found);
+    if (type >= 0) H5Tclose(type);
+    if (ok) return GTAP_OK;
+    return gtap_set_error(GTAP_EFORMAT, "%s: '%s' (%s): steps are stored as %s, not int64 (docs/FORMAT.md)",
+                          reader->path, tensor->name, kind_name, found);
+}
+
+/* No filter gradtap writes compresses more than this (deflate: at most
+ * about 1032:1, LZ4: 255:1): a dataset that stores less than 1/RATIO of its
+ * committed rows claims a numel its file cannot hold (docs/FORMAT.md). */
+enum { MAX_COMPRESSION_RATIO = 4096 };
+
+static int check_storage(gtap_reader *reader, reader_tensor *tensor, gtap_kind kind_code)
+{
+    reader_kind *kind = &tensor->kinds[kind_code];
+    if (kind->data < 0 || kind->count == 0) return GTAP_OK;
+    uint64_t row_bytes = tensor->numel * gtap_dtype_size(tensor->dtype); /* numel < 2^61: checked at open */
+    uint64_t least_per_row = row_bytes / MAX_COMPRESSION_RATIO, least = UINT64_MAX;
+    if (least_per_row == 0 || (uint64_t)kind->count <= UINT64_MAX / least_per_row)
+        least = least_per_row * (uint64_t)kind->count;
+    uint64_t stored = H5Dget_storage_size(kind->data);
+    if (stored >= least) return GTAP_OK;
+    return gtap_set_error(GTAP_EFORMAT, "%s: '%s' (%s): numel %" PRIu64 " needs %" PRIu64 " bytes per snapshot, but "
+                          "its data stores only %" PRIu64 " bytes for %zu snapshots (damaged file?)", reader->path,
+                          tensor->name, gtap_kind_name(kind_code), tensor->numel, row_bytes, stored, kind->count);
+}
+
 static int open_kind(gtap_reader *reader, reader_tensor *tensor, gtap_kind kind_code)
 {
     reader_kind *kind = &tensor->kinds[kind_code];
@@ -140,11 +187,17 @@ static int open_kind(gtap_reader *reader, reader_tensor *tensor, gtap_kind kind_
     if (group < 0) return gtap_h5_error(GTAP_EFORMAT, "%s: '%s': cannot open %s", reader->path, tensor->name, kind_name);
     int rc = GTAP_OK;
     kind->steps_set = H5Dopen2(group, GTAP_H5_STEPS, H5P_DEFAULT);
+    int has_data = H5Lexists(group, GTAP_H5_DATA, H5P_DEFAULT) > 0;
     if (tensor->numel > 0) kind->data = H5Dopen2(group, GTAP_H5_DATA, H5P_DEFAULT);
     H5Gclose(group);
     if (kind->steps_set < 0 || (tensor->numel > 0 && kind->data < 0)) {
         rc = gtap_h5_error(GTAP_EFORMAT, "%s: '%s' (%s): missing steps or data", reader->path, tensor->name,
                            kind_name);
+    } else if (tensor->numel == 0 && has_data) {
+        rc = gtap_set_error(GTAP_EFORMAT, "%s: '%s' (%s): numel is 0 but it has a data dataset (data shape does "
+                            "not match numel)", reader->path, tensor->name, kind_name);
+    } else {
+        rc = check_steps_type(reader, tensor, kind_name, kind->steps_set);
     }
     if (rc == GTAP_OK && kind->data >= 0) {
         hid_t type = H5Dget_type(kind->data);
@@ -158,6 +211,7 @@ static int open_kind(gtap_reader *reader, reader_tensor *tensor, gtap_kind kind_
             tensor->compression = data_compression(kind->data);
     }
     if (rc == GTAP_OK) rc = load_steps(reader, tensor, kind_code);
+    if (rc == GTAP_OK) rc = check_storage(reader, tensor, kind_code);
     if (rc == GTAP_OK) kind->present = 1;
     return rc;
 }
@@ -199,7 +253,7 @@ static herr_t collect_tensor(hid_t group, const char *link_name, const H5L_info_
     }
     tensor->name = duplicate_string(name);
     tensor->dtype = gtap_dtype_from_name(dtype_name);
-    if (tensor->name == NULL || numel < 0 || tensor->dtype == GTAP_DTYPE_INVALID) {
+    if (tensor->name == NULL || numel < 0 || numel > (INT64_MAX >> 2) || tensor->dtype == GTAP_DTYPE_INVALID) {
         gtap_set_error(GTAP_EFORMAT, "%s: tensor '%s' has numel %" PRId64 " and dtype '%s'", reader->path, name,
                        numel, dtype_name);
         return -1;
@@ -215,6 +269,29 @@ static int compare_tensors(const void *a, const void *b)
     return strcmp(((const reader_tensor *)a)->name, ((const reader_tensor *)b)->name);
 }
 
+/* format_version exists but is no integer scalar: say what it is. */
+static int version_type_error(gtap_reader *reader)
+{
+    char found[64] = "unreadable";
+    double number = 0.0;
+    hid_t attribute = H5Aopen(reader->file, "format_version", H5P_DEFAULT);
+    hid_t type = attribute >= 0 ? H5Aget_type(attribute) : H5I_INVALID_HID;
+    if (type >= 0) describe_type(type, found, sizeof found);
+    int is_float = type >= 0 && H5Tget_class(type) == H5T_FLOAT;
+    hid_t space = attribute >= 0 ? H5Aget_space(attribute) : H5I_INVALID_HID;
+    int scalar = space >= 0 && H5Sget_simple_extent_npoints(space) == 1;
+    int have_value = is_float && scalar && H5Aread(attribute, H5T_NATIVE_DOUBLE, &number) >= 0;
+    if (space >= 0) H5Sclose(space);
+    if (type >= 0) H5Tclose(type);
+    if (attribute >= 0) H5Aclose(attribute);
+    H5Eclear2(H5E_DEFAULT);
+    if (have_value)
+        return gtap_set_error(GTAP_EFORMAT, "%s: format_version is the %s value %g, not an int64 (docs/FORMAT.md)",
+                              reader->path, found, number);
+    return gtap_set_error(GTAP_EFORMAT, "%s: format_version is %s%s, not an int64 scalar (docs/FORMAT.md)",
+                          reader->path, found, scalar ? "" : " (not a scalar)");
+}
+
 static int read_root(gtap_reader *reader)
 {
     gtap_file_info *info = &reader->info;
@@ -224,8 +301,9 @@ static int read_root(gtap_reader *reader)
         strcmp(format, GTAP_FORMAT_NAME) != 0)
         return gtap_set_error(GTAP_EFORMAT, "%s: not a gradtap snapshot file (no format=\"%s\" attribute)",
                               reader->path, GTAP_FORMAT_NAME);
-    if (gtap_h5_read_int_attr(reader->file, "format_version", &value) < 0)
-        return gtap_set_error(GTAP_EFORMAT, "%s: no format_version attribute", reader->path);
+    int rc = gtap_h5_read_int_attr(reader->file, "format_version", &value);
+    if (rc == GTAP_ENOTFOUND) return gtap_set_error(GTAP_EFORMAT, "%s: no format_version attribute", reader->path);
+    if (rc < 0) return version_type_error(reader);
     if (value < 1 || value > GTAP_FORMAT_VERSION)
         return gtap_set_error(GTAP_EVERSION, "%s: format version %" PRId64 " is not supported (this gradtap reads "
                               "1..%d)", reader->path, value, GTAP_FORMAT_VERSION);
@@ -245,6 +323,66 @@ static int read_root(gtap_reader *reader)
     return GTAP_OK;
 }
 
+/* HDF5 retries a metadata read whose checksum fails, sleeping 1, 2, 4, ... ns
+ * between tries; in SWMR-read mode it tried 100 times, so that a damaged
+ * superblock or object header made it sleep 2^100 ns. With READ_ATTEMPTS
+ * tries it sleeps at most 2^27 ns = 0.13 s in all (docs/FORMAT.md,
+ * "Damaged and locked files"). */
+enum { READ_ATTEMPTS = 27 };
+
+static herr_t find_lock_message(unsigned depth, const H5E_error2_t *error, void *data)
+{
+    (void)depth;
+    if (error->desc != NULL && strstr(error->desc, "unable to lock") != NULL) *(int *)data = 1;
+    return 0;
+}
+
+/* 1 when HDF5's error stack says a file lock is held. */
+static int failed_on_lock(void)
+{
+    int locked = 0;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, find_lock_message, &locked);
+    return locked;
+}
+
+/* Open normally, else in SWMR-read mode (a file being written, or left by a
+ * crashed SWMR writer): one fallback, each with bounded metadata retries. */
+static int open_hdf5(gtap_reader *reader, const char *path)
+{
+    reader->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT); /* non-SWMR: HDF5 reads once */
+    if (reader->file >= 0) return GTAP_OK;
+    int locked = failed_on_lock();
+    H5Eclear2(H5E_DEFAULT);
+    hid_t access = H5Pcreate(H5P_FILE_ACCESS);
+    if (access >= 0 && H5Pset_metadata_read_attempts(access, READ_ATTEMPTS) >= 0)
+        reader->file = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, access);
+    reader->swmr_read = reader->file >= 0;
+    int rc = GTAP_OK;
+    if (reader->file < 0 && (locked || failed_on_lock()))
+        rc = gtap_h5_error(GTAP_EBUSY, "%s: is locked by another process (in use by a writer); try again once it "
+                           "has closed the file", path);
+    else if (reader->file < 0)
+        rc = gtap_h5_error(GTAP_EFORMAT, "%s: cannot open as HDF5 (truncated or damaged?)", path);
+    if (access >= 0) H5Pclose(access); /* after the messages: a call clears HDF5's error stack */
+    return rc;
+}
+
+/* The tensors, sorted by name. */
+static int read_tensors(gtap_reader *reader, const char *path)
+{
+    hid_t tensors = H5Gopen2(reader->file, GTAP_H5_TENSORS_GROUP, H5P_DEFAULT);
+    if (tensors < 0) return gtap_h5_error(GTAP_EFORMAT, "%s: no /%s group", path, GTAP_H5_TENSORS_GROUP);
+    gtap_clear_error();
+    herr_t listed = H5Literate(tensors, H5_INDEX_NAME, H5_ITER_INC, NULL, collect_tensor, reader);
+    H5Gclose(tensors);
+    if (listed < 0)
+        return gtap_last_error()[0] ? GTAP_EFORMAT : gtap_h5_error(GTAP_EFORMAT, "%s: cannot list tensors", path);
+    if (reader->tensor_count > 1) /* an empty group leaves tensors NULL, which qsort must not get */
+        qsort(reader->tensors, reader->tensor_count, sizeof *reader->tensors, compare_tensors);
+    reader->info.tensor_count = reader->tensor_count;
+    return GTAP_OK;
+}
+
 int gtap_reader_open(const char *path, gtap_reader **out)
 {
     if (out == NULL || path == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_reader_open: NULL argument");
@@ -254,6 +392,8 @@ int gtap_reader_open(const char *path, gtap_reader **out)
     if (stat(path, &file_stat) != 0)
         return gtap_set_error(errno == ENOENT ? GTAP_ENOTFOUND : GTAP_EIO, "%s: %s", path, strerror(errno));
     if (S_ISDIR(file_stat.st_mode)) return gtap_set_error(GTAP_EFORMAT, "%s: is a directory", path);
+    if (!S_ISREG(file_stat.st_mode)) /* a FIFO or device would block or never end */
+        return gtap_set_error(GTAP_EFORMAT, "%s: not a regular file", path);
 
     gtap_reader *reader = calloc(1, sizeof *reader);
     if (reader == NULL) return gtap_set_error(GTAP_ENOMEM, "reader: out of memory");
@@ -269,33 +409,10 @@ int gtap_reader_open(const char *path, gtap_reader **out)
         rc = gtap_set_error(GTAP_EFORMAT, "%s: not an HDF5 file", path);
         goto fail;
     }
-    reader->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (reader->file < 0) {
-        /* a file being written (or left by a crashed writer) in SWMR mode */
-        H5Eclear2(H5E_DEFAULT);
-        reader->file = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
-        reader->swmr_read = reader->file >= 0;
-    }
-    if (reader->file < 0) {
-        rc = gtap_h5_error(GTAP_EFORMAT, "%s: cannot open as HDF5 (truncated or damaged?)", path);
-        goto fail;
-    }
+    if ((rc = open_hdf5(reader, path)) < 0) goto fail;
     if ((rc = read_root(reader)) < 0) goto fail;
     reader->info.file_bytes = (uint64_t)file_stat.st_size;
-    hid_t tensors = H5Gopen2(reader->file, GTAP_H5_TENSORS_GROUP, H5P_DEFAULT);
-    if (tensors < 0) {
-        rc = gtap_h5_error(GTAP_EFORMAT, "%s: no /%s group", path, GTAP_H5_TENSORS_GROUP);
-        goto fail;
-    }
-    gtap_clear_error();
-    herr_t listed = H5Literate(tensors, H5_INDEX_NAME, H5_ITER_INC, NULL, collect_tensor, reader);
-    H5Gclose(tensors);
-    if (listed < 0) {
-        rc = gtap_last_error()[0] ? GTAP_EFORMAT : gtap_h5_error(GTAP_EFORMAT, "%s: cannot list tensors", path);
-        goto fail;
-    }
-    qsort(reader->tensors, reader->tensor_count, sizeof *reader->tensors, compare_tensors);
-    reader->info.tensor_count = reader->tensor_count;
+    if ((rc = read_tensors(reader, path)) < 0) goto fail;
     *out = reader;
     return GTAP_OK;
 fail: {

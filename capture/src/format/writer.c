@@ -19,6 +19,7 @@
 #include "commit.h"
 #include "format_internal.h"
 #include "h5util.h"
+#include "lock.h"
 
 #define LZ4_FILTER_ID 32004
 
@@ -53,6 +54,8 @@ struct gtap_writer {
     commit_logs logs;         /* every `steps` log, and capture's own (format_internal.h) */
     float *conversion_buffer; /* for gtap_writer_write_float32 */
     size_t conversion_bytes;
+    int lock_fd;              /* holds PATH.lock (lock.h) until close; -1 once taken away */
+    int failed;               /* an I/O error happened: never mark the file complete */
 };
 
 void gtap_writer_options_init(gtap_writer_options *options)
@@ -232,6 +235,52 @@ static int create_new(gtap_writer *writer, const gtap_writer_options *options)
     return write_root_attributes(writer, options);
 }
 
+/* Release what a failed create opened; the lock last (the file is closed). */
+static void discard_writer(gtap_writer *writer)
+{
+    if (writer->tensors_group >= 0) H5Gclose(writer->tensors_group);
+    if (writer->meta_group >= 0) H5Gclose(writer->meta_group);
+    for (size_t i = 0; i < writer->tensor_count; i++) {
+        if (writer->tensors[i].group >= 0) H5Gclose(writer->tensors[i].group);
+        free(writer->tensors[i].name);
+        free(writer->tensors[i].key);
+    }
+    if (writer->file >= 0) H5Fclose(writer->file);
+    gtap_lock_release(writer->path, writer->lock_fd);
+    free(writer->tensors);
+    free(writer->path);
+    free(writer);
+}
+
+int gtap_writer_create_locked(const char *path, const gtap_writer_options *options, int lock_fd, gtap_writer **out)
+{
+    gtap_writer *writer = calloc(1, sizeof *writer);
+    char *path_copy = duplicate_string(path);
+    if (writer == NULL || path_copy == NULL) {
+        free(writer);
+        free(path_copy);
+        gtap_lock_release(path, lock_fd);
+        return gtap_set_error(GTAP_ENOMEM, "writer: out of memory");
+    }
+    writer->file = writer->tensors_group = writer->meta_group = H5I_INVALID_HID;
+    writer->compression = options->compression;
+    writer->max_chunk_bytes = options->max_chunk_bytes ? options->max_chunk_bytes : (1u << 20);
+    writer->path = path_copy;
+    writer->lock_fd = lock_fd;
+    struct stat existing;
+    int rc;
+    if (options->append && stat(path, &existing) == 0) rc = open_for_append(writer);
+    else rc = create_new(writer, options);
+    if (rc < 0) {
+        char message[1024];
+        snprintf(message, sizeof message, "%s", gtap_last_error());
+        discard_writer(writer);
+        return gtap_set_error(rc, "%s", message);
+    }
+    *out = writer;
+    return GTAP_OK;
+}
+
 int gtap_writer_create(const char *path, const gtap_writer_options *options, gtap_writer **out)
 {
     if (out == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_writer_create: NULL output");
@@ -242,39 +291,22 @@ int gtap_writer_create(const char *path, const gtap_writer_options *options, gta
     gtap_h5_silence();
     int rc = validate_options(path, options);
     if (rc < 0) return rc;
+    /* the lock first: nothing may touch a file another writer is writing */
+    int lock_fd;
+    if ((rc = gtap_lock_acquire(path, &lock_fd)) < 0) return rc;
+    return gtap_writer_create_locked(path, options, lock_fd, out);
+}
 
-    gtap_writer *writer = calloc(1, sizeof *writer);
-    if (writer == NULL) return gtap_set_error(GTAP_ENOMEM, "writer: out of memory");
-    writer->file = writer->tensors_group = writer->meta_group = H5I_INVALID_HID;
-    writer->compression = options->compression;
-    writer->max_chunk_bytes = options->max_chunk_bytes ? options->max_chunk_bytes : (1u << 20);
-    writer->path = duplicate_string(path);
-    if (writer->path == NULL) {
-        free(writer);
-        return gtap_set_error(GTAP_ENOMEM, "writer: out of memory");
-    }
-    struct stat existing;
-    if (options->append && stat(path, &existing) == 0) rc = open_for_append(writer);
-    else rc = create_new(writer, options);
-    if (rc < 0) {
-        char message[1024];
-        snprintf(message, sizeof message, "%s", gtap_last_error());
-        writer->file = writer->file; /* keep handles for cleanup below */
-        if (writer->tensors_group >= 0) H5Gclose(writer->tensors_group);
-        if (writer->meta_group >= 0) H5Gclose(writer->meta_group);
-        for (size_t i = 0; i < writer->tensor_count; i++) {
-            if (writer->tensors[i].group >= 0) H5Gclose(writer->tensors[i].group);
-            free(writer->tensors[i].name);
-            free(writer->tensors[i].key);
-        }
-        if (writer->file >= 0) H5Fclose(writer->file);
-        free(writer->tensors);
-        free(writer->path);
-        free(writer);
-        return gtap_set_error(rc, "%s", message);
-    }
-    *out = writer;
-    return GTAP_OK;
+void gtap_writer_release_lock(const char *path, int lock_fd)
+{
+    gtap_lock_release(path, lock_fd);
+}
+
+int gtap_writer_take_lock(gtap_writer *writer)
+{
+    int fd = writer->lock_fd;
+    writer->lock_fd = -1;
+    return fd;
 }
 
 static writer_tensor *find_tensor(gtap_writer *writer, const char *name)
@@ -467,15 +499,22 @@ int gtap_writer_write(gtap_writer *writer, const char *name, gtap_kind kind, int
         hid_t memory_type = gtap_h5_file_type(tensor->dtype); /* little-endian host: stored bits as they are */
         int failed = memory_type < 0 || gtap_h5_write_rows(sets->data, row, 1, tensor->numel, memory_type, data) < 0;
         if (memory_type >= 0) H5Tclose(memory_type);
-        if (failed)
+        /* without SWMR the step is written at once: the row must be in the
+         * file first (SWMR mode holds the step back until the next flush) */
+        if (!failed && !writer->swmr) failed = H5Dflush(sets->data) < 0;
+        if (failed) {
+            writer->failed = 1;
             return gtap_h5_error(GTAP_EIO, "%s: cannot write '%s' (%s) step %" PRId64, writer->path, name,
                                  gtap_kind_name(kind), step);
+        }
     }
     /* commit: the step row makes the snapshot visible to readers; a failed
      * commit leaves the row to be overwritten by the next write */
-    if ((rc = gtap_commit_logs_append(&writer->logs, sets->steps_log, step, writer->swmr)) < 0)
+    if ((rc = gtap_commit_logs_append(&writer->logs, sets->steps_log, step, writer->swmr)) < 0) {
+        writer->failed = rc == GTAP_EIO;
         return gtap_set_error(rc, "%s: cannot commit '%s' (%s) step %" PRId64 ": %s", writer->path, name,
                               gtap_kind_name(kind), step, gtap_last_error());
+    }
     sets->count = row + 1;
     return GTAP_OK;
 }
@@ -502,14 +541,23 @@ int gtap_writer_write_float32(gtap_writer *writer, const char *name, gtap_kind k
 int gtap_writer_flush(gtap_writer *writer)
 {
     if (writer == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_writer_flush: NULL writer");
-    if (H5Fflush(writer->file, H5F_SCOPE_GLOBAL) < 0)
+    if (writer->failed)
+        return gtap_set_error(GTAP_EIO, "%s: an earlier write failed; nothing more is committed", writer->path);
+    if (H5Fflush(writer->file, H5F_SCOPE_GLOBAL) < 0) {
+        writer->failed = 1;
         return gtap_h5_error(GTAP_EIO, "%s: flush failed", writer->path);
+    }
     if (!gtap_commit_logs_holding(&writer->logs)) return GTAP_OK;
     /* the rows are in the file now: commit them, and flush the commits */
     int rc = gtap_commit_logs_release(&writer->logs);
-    if (rc < 0) return gtap_set_error(rc, "%s: %s", writer->path, gtap_last_error());
-    if (H5Fflush(writer->file, H5F_SCOPE_GLOBAL) < 0)
+    if (rc < 0) {
+        writer->failed = 1;
+        return gtap_set_error(rc, "%s: %s", writer->path, gtap_last_error());
+    }
+    if (H5Fflush(writer->file, H5F_SCOPE_GLOBAL) < 0) {
+        writer->failed = 1;
         return gtap_h5_error(GTAP_EIO, "%s: flush of the commits failed", writer->path);
+    }
     return GTAP_OK;
 }
 
@@ -520,7 +568,9 @@ int gtap_writer_open_log(gtap_writer *writer, hid_t parent, const char *name, si
 
 int gtap_writer_log_append(gtap_writer *writer, size_t log, int64_t value)
 {
-    return gtap_commit_logs_append(&writer->logs, log, value, writer->swmr);
+    /* held in both modes: the rows these logs commit are written by the
+     * capture without a flush of their own, and the next flush commits them */
+    return gtap_commit_logs_append(&writer->logs, log, value, 1);
 }
 
 int gtap_writer_start_swmr(gtap_writer *writer)
@@ -547,31 +597,32 @@ static void close_tensor(writer_tensor *tensor)
     free(tensor->key);
 }
 
-/* After SWMR writing the root attribute can only change once the file is
- * closed: reopen it briefly to mark it complete. */
-static int mark_complete_after_close(const char *path)
+/* Everything written is flushed and committed: mark the file complete and
+ * flush that too. In SWMR mode no attribute can be created, but `complete`
+ * exists from the start and is rewritten in place, so the file is never
+ * reopened (a reader may hold it open: docs/FORMAT.md). */
+static int finish_file(gtap_writer *writer)
 {
-    hid_t access = latest_format_access();
-    hid_t file = H5Fopen(path, H5F_ACC_RDWR, access);
-    H5Pclose(access);
-    if (file < 0) return gtap_h5_error(GTAP_EIO, "%s: cannot reopen to mark complete", path);
-    int rc = gtap_h5_write_int_attr(file, "complete", 1);
-    if (H5Fclose(file) < 0 && rc == GTAP_OK) rc = gtap_h5_error(GTAP_EIO, "%s: close failed", path);
-    return rc;
+    int rc = gtap_writer_flush(writer);
+    if (rc < 0) return rc;
+    if ((rc = gtap_h5_write_int_attr(writer->file, "complete", 1)) < 0) {
+        writer->failed = 1;
+        return gtap_set_error(rc, "%s: cannot mark complete: %s", writer->path, gtap_last_error());
+    }
+    if (H5Fflush(writer->file, H5F_SCOPE_GLOBAL) < 0) {
+        writer->failed = 1;
+        return gtap_h5_error(GTAP_EIO, "%s: flush of the completion mark failed", writer->path);
+    }
+    return GTAP_OK;
 }
 
 int gtap_writer_close(gtap_writer *writer)
 {
     if (writer == NULL) return GTAP_OK;
-    int rc = GTAP_OK;
     char message[1024] = "";
-    if (gtap_commit_logs_holding(&writer->logs) && (rc = gtap_writer_flush(writer)) < 0)
-        snprintf(message, sizeof message, "%s", gtap_last_error());
+    int rc = finish_file(writer);
+    if (rc < 0) snprintf(message, sizeof message, "%s", gtap_last_error());
     gtap_commit_logs_close(&writer->logs);
-    if (!writer->swmr && rc == GTAP_OK) {
-        rc = gtap_h5_write_int_attr(writer->file, "complete", 1);
-        if (rc < 0) snprintf(message, sizeof message, "%s", gtap_last_error());
-    }
     for (size_t i = 0; i < writer->tensor_count; i++) close_tensor(&writer->tensors[i]);
     if (writer->tensors_group >= 0) H5Gclose(writer->tensors_group);
     if (writer->meta_group >= 0) H5Gclose(writer->meta_group);
@@ -579,10 +630,7 @@ int gtap_writer_close(gtap_writer *writer)
         rc = gtap_h5_error(GTAP_EIO, "%s: close failed", writer->path);
         snprintf(message, sizeof message, "%s", gtap_last_error());
     }
-    if (rc == GTAP_OK && writer->swmr) {
-        rc = mark_complete_after_close(writer->path);
-        if (rc < 0) snprintf(message, sizeof message, "%s", gtap_last_error());
-    }
+    gtap_lock_release(writer->path, writer->lock_fd);
     free(writer->tensors);
     free(writer->conversion_buffer);
     free(writer->path);

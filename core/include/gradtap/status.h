@@ -38,7 +38,8 @@ typedef enum gtap_status {
     GTAP_ECUDA = -13,       /* a CUDA runtime call failed */
     GTAP_EMPI = -14,        /* an MPI call failed */
     GTAP_EDISABLED = -15,   /* capture turned itself off after an error */
-    GTAP_EINTERNAL = -16    /* a bug in gradtap: please report it */
+    GTAP_EINTERNAL = -16,   /* a bug in gradtap: please report it */
+    GTAP_EBUSY = -17        /* the file is being written by another writer (its lock is held) */
 } gtap_status;
 
 /* gtap_strerror() - a short, static, human-readable name for a status code.

@@ -52,15 +52,18 @@ GTAP_API void gtap_dataset_free(gtap_dataset *data);
 /* gtap_dataset_read_libsvm() - read a LIBSVM text file: one example per
  * line, `LABEL INDEX:VALUE INDEX:VALUE ...` with 1-based, strictly
  * increasing indices; blank lines and lines starting with '#' are skipped.
- * Labels must be -1/+1 or 0/1 (0 becomes -1). `min_features` forces d to at
- * least that value (to read a test file with the training file's d; 0: d is
- * the largest index seen). The result is stored dense when at least half of
- * the n*d entries are present, sparse otherwise.
+ * Labels must be -1/+1 or 0/1 (0 becomes -1); a file mixing 0 and -1 is
+ * refused. Indices are at most GTAP_LIBSVM_MAX_FEATURES. `min_features`
+ * forces d to at least that value (to read a test file with the training
+ * file's d; 0: d is the largest index seen). The result is stored dense
+ * when at least half of the n*d entries are present, sparse otherwise.
  * @return GTAP_OK and *out (owned by the caller); GTAP_ENOTFOUND when the
  * file cannot be opened; GTAP_EFORMAT for a malformed line (the message
- * names file:line and the offending token); GTAP_ENONFINITE for a NaN/Inf
- * value; GTAP_EOVERFLOW when an index exceeds 2^32-1 or sizes overflow;
- * GTAP_ENOMEM. */
+ * names file:line and the offending token), a NUL byte in a line, or
+ * labels mixing 0 and -1; GTAP_ENONFINITE for a NaN/Inf value;
+ * GTAP_EOVERFLOW when an index or d exceeds GTAP_LIBSVM_MAX_FEATURES or
+ * sizes overflow; GTAP_ENOMEM. */
+#define GTAP_LIBSVM_MAX_FEATURES (1ull << 26) /* 67108864 features */
 GTAP_API int gtap_dataset_read_libsvm(const char *path, uint64_t min_features, gtap_dataset **out);
 
 /* gtap_dataset_read_idx() - read an IDX image file (magic 0x00000803,

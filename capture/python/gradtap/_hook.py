@@ -18,6 +18,7 @@ their copy completed.
 """
 import collections
 import ctypes
+import os
 import warnings
 
 import torch
@@ -42,12 +43,36 @@ def _kind_bits(kinds):
     return bits
 
 
+MODES = ("create", "append", "overwrite")
+
+
+def _file_mode(mode, truncate):
+    if truncate is not None:  # the older spelling of mode="overwrite"
+        if truncate and mode not in ("create", "overwrite"):
+            raise ValueError("gradtap: truncate=True and mode=%r exclude each other" % (mode,))
+        mode = "overwrite" if truncate else mode
+    if mode not in MODES:
+        raise ValueError("gradtap: mode must be 'create', 'append' or 'overwrite', not %r" % (mode,))
+    return mode
+
+
 class Capture:
-    """One open capture (a gtap_capture): register tensors, record them by step."""
+    """One open capture (a gtap_capture): register tensors, record them by step.
+
+    mode: "create" (default) refuses an existing file; "append" adds to an
+    existing gradtap file (its steps must come after those it holds; a
+    missing file is created); "overwrite" replaces it. Missing parent folders
+    are created. per_rank_files, flush_mib, flush_seconds and run_id set the
+    C options of the same names (flush_bytes in MiB); None keeps their
+    defaults. Once capture has turned itself off after an error (a full
+    disk, a removed folder), record() and flush() warn once and return
+    False: training goes on; close() reports what was lost."""
 
     def __init__(self, path, every=0, steps=(), kinds=("grad",), summary_every=0, densities=None,
                  staging_mib=256, compression=None, policy="block", rank=None, world_size=None,
-                 truncate=False, fsync=False, crash_safe=True, quiet=False):
+                 mode="create", truncate=None, fsync=False, crash_safe=True, quiet=False, per_rank_files=None,
+                 flush_mib=None, flush_seconds=None, run_id=None):
+        mode = _file_mode(mode, truncate)
         options = _native.CaptureOptions()
         lib.gtap_capture_options_init(ctypes.byref(options))
         options.every = int(every)
@@ -69,14 +94,31 @@ class Capture:
         options.policy = _native.POLICIES[policy]
         options.rank = -1 if rank is None else int(rank)
         options.world_size = -1 if world_size is None else int(world_size)
-        options.truncate = int(bool(truncate))
+        options.truncate = int(mode == "overwrite")
+        options.append = int(mode == "append")
         options.fsync = int(bool(fsync))
         options.crash_safe = int(bool(crash_safe))
         options.quiet = int(bool(quiet))
+        # the rest of gtap_capture_options (docs/CAPTURE.md); None keeps the C default
+        if per_rank_files is not None:
+            options.per_rank_files = int(bool(per_rank_files))
+        if flush_mib is not None:
+            options.flush_bytes = int(flush_mib * (1 << 20))
+        if flush_seconds is not None:
+            options.flush_seconds = float(flush_seconds)
+        self._run_id = None if run_id is None else str(run_id).encode()
+        options.run_id = self._run_id
         options.producer = ("gradtap-python torch %s" % torch.__version__).encode()
+        self._handle = None
+        self._warned = False
+        folder = os.path.dirname(os.path.abspath(os.fspath(path)))
+        os.makedirs(folder, exist_ok=True)
         handle = ctypes.c_void_p()
-        check(lib.gtap_capture_open(str(path).encode(), ctypes.byref(options), ctypes.byref(handle)),
-              "gradtap: open %s" % path)
+        status = lib.gtap_capture_open(os.fsencode(path), ctypes.byref(options), ctypes.byref(handle))
+        if status == _native.EEXIST and mode == "create":
+            raise FileExistsError("gradtap: %s exists: pass mode='append' to add to it or mode='overwrite' "
+                                  "to replace it" % os.fspath(path))
+        check(status, "gradtap: open %s" % path)
         self._handle = handle
         self._ids = {}           # name -> (id, numel, dtype)
         self._in_flight = collections.deque()  # (ticket, tensor) of device copies
@@ -117,8 +159,15 @@ class Capture:
     def record(self, name, tensor, step, kind="grad", layout=None):
         """Hand over `tensor` (any device, layout or float dtype) as `name`/`kind`
         at `step`. Returns False when capture is off (training goes on)."""
-        if self._handle is None or not self.wants(step):
-            return self._handle is not None
+        if int(step) < 0:
+            raise ValueError("gradtap: step %d is negative (steps count from 0)" % int(step))
+        if self._handle is None:
+            return False
+        if not self.wants(step):
+            if lib.gtap_capture_status(self._handle) != 0:  # off after an error
+                self._warn_off()
+                return False
+            return True
         tensor = tensor.detach()
         if tensor.dtype not in _TORCH_DTYPES:
             tensor = tensor.float()
@@ -138,9 +187,20 @@ class Capture:
             status = lib.gtap_capture_record(self._handle, tensor_id, kind_code, int(step),
                                              ctypes.c_void_p(tensor.data_ptr()))
         if status == _native.EDISABLED:
+            self._warn_off()
+            return False
+        if status < 0 and lib.gtap_capture_status(self._handle) != 0:  # this error turned capture off
+            self._warn_off()
             return False
         check(status, "gradtap: record %s step %d" % (name, step))
         return True
+
+    def _warn_off(self):
+        """Say once that capture is off, with its reason; training goes on."""
+        if not self._warned:
+            self._warned = True
+            warnings.warn("gradtap: capture of %s is off: %s; training goes on, close() counts what was lost"
+                          % (self.path, self.error), RuntimeWarning, stacklevel=3)
 
     def _release_copied(self):
         if not self._in_flight:
@@ -150,9 +210,17 @@ class Capture:
             self._in_flight.popleft()
 
     def flush(self):
-        """Wait until everything handed over is in the file (and flushed)."""
-        check(lib.gtap_capture_flush(self._handle), "gradtap: flush")
+        """Wait until everything handed over is in the file (and flushed).
+        Returns True, or False (with one warning) once capture is off."""
+        if self._handle is None:
+            return False
+        status = lib.gtap_capture_flush(self._handle)
         self._release_copied()
+        if status < 0 and lib.gtap_capture_status(self._handle) != 0:
+            self._warn_off()
+            return False
+        check(status, "gradtap: flush")
+        return True
 
     def stats(self):
         stats = _native.CaptureStats()
@@ -254,7 +322,8 @@ class Watch(Capture):
 def watch(model, path, every=0, kinds=("grad", "residual"), summary_every=0, **options):
     """Start capturing `model`'s gradients into `path` (see Capture for the
     options: steps, densities, staging_mib, compression, policy, rank,
-    world_size, truncate, fsync, quiet, accumulate, start_step)."""
+    world_size, mode, fsync, crash_safe, quiet, per_rank_files, flush_mib,
+    flush_seconds, run_id, accumulate, start_step)."""
     return Watch(model, path, every=every, kinds=kinds, summary_every=summary_every, **options)
 
 
