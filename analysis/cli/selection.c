@@ -71,7 +71,7 @@ int gtap_selection_option(gtap_selection_options *o, int code, const char *arg)
     case GTAP_SEL_OPT_KIND: {
         gtap_kind kind;
         if (gtap_kind_from_name(arg, &kind) < 0)
-            return -gtap_cli_error(GTAP_EXIT_USAGE, "--kind: '%s' is not one of grad, residual, acc, param", arg);
+            return -gtap_cli_error(GTAP_EXIT_USAGE, "--kind: '%s' is not one of grad, residual, acc, param, reduced", arg);
         o->kinds |= GTAP_KIND_BIT(kind);
         return 1;
     }

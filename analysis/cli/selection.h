@@ -42,8 +42,8 @@ enum {
     "                     vector (streamed, never copied when larger than --chunk)\n"                   \
     "  --steps F:L[:S]    steps F..L (inclusive) with stride S over the stored steps\n"                 \
     "                     (F or L may be empty: open end)\n"                                             \
-    "  --kind KIND        grad, residual, acc or param (repeatable; default: grad,\n"                   \
-    "                     residual and acc)\n"                                                           \
+    "  --kind KIND        grad, residual, acc, param or reduced (repeatable; default:\n"                \
+    "                     grad, residual and acc)\n"                                                     \
     "  --rank R           only files written by rank R (repeatable)\n"                                  \
     "  --chunk N          values read and processed at a time (default 16777216)\n"                     \
     "  --threads N        OpenMP threads (default: OpenMP's default)\n"

@@ -78,7 +78,7 @@ def figure_distribution(snapshot_path, tensor=None, kind="acc", steps=None, fit=
     the sample against both fits (points on the diagonal = a perfect fit).
 
     snapshot_path: a snapshot file; tensor: a tensor name (default the
-    largest); kind: grad|residual|acc|param; steps: list (default first,
+    largest); kind: grad|residual|acc|param|reduced; steps: list (default first,
     middle, last); fit: Table of `gradtap fit --format csv` (its Gaussian and
     Laplace parameters are used when it has rows for the snapshot; otherwise
     the maximum-likelihood fits are computed here). Returns the written paths

@@ -304,7 +304,7 @@ def list_snapshots(path, kind=None):
     out = []
     with open_snapshot(path) as handle:
         for group in handle["tensors"].values():
-            for k in ("grad", "residual", "acc", "param"):
+            for k in ("grad", "residual", "acc", "param", "reduced"):
                 if k in group and (kind is None or k == kind):
                     out.append((str(group.attrs["name"]), k, int(group.attrs["numel"]),
                                 committed_steps(handle, group[k])))

@@ -3,7 +3,7 @@
  *
  * A snapshot file (docs/FORMAT.md, format version 1) is an HDF5 file written
  * by one rank of one run. It holds named tensors; each tensor has, per kind
- * (grad, residual, acc, param), a list of snapshots taken at training steps.
+ * (grad, residual, acc, param, reduced), a list of snapshots taken at training steps.
  *
  *   writer:  gtap_writer_create -> gtap_writer_add_tensor ... ->
  *            gtap_writer_write (any order of tensors/kinds, steps increasing
@@ -47,14 +47,16 @@ typedef enum gtap_kind {
     GTAP_KIND_RESIDUAL = 1, /* the error-feedback memory */
     GTAP_KIND_ACC = 2,      /* u = grad + residual: what a sparsifier sees */
     GTAP_KIND_PARAM = 3,    /* the parameters */
-    GTAP_KIND_COUNT = 4
+    GTAP_KIND_REDUCED = 4,  /* the gradient after the data-parallel all-reduce (the average over
+                               ranks; "grad" is then this rank's own, docs/CAPTURE.md) */
+    GTAP_KIND_COUNT = 5
 } gtap_kind;
 
 /* A bit per kind, for kind sets: GTAP_KIND_BIT(GTAP_KIND_GRAD) | ... */
 #define GTAP_KIND_BIT(kind) (1u << (unsigned)(kind))
-#define GTAP_KIND_ALL 0xfu
+#define GTAP_KIND_ALL 0x1fu
 
-/* "grad", "residual", "acc", "param"; "invalid" otherwise. */
+/* "grad", "residual", "acc", "param", "reduced"; "invalid" otherwise. */
 GTAP_API const char *gtap_kind_name(gtap_kind kind);
 /* Parse a kind name. @return GTAP_OK and *kind, or GTAP_EINVAL. */
 GTAP_API int gtap_kind_from_name(const char *name, gtap_kind *kind);

@@ -8,7 +8,8 @@ A thin ctypes layer over libgradtap_capture (docs/CAPTURE.md):
     w.close()
 
 gradtap.Capture records arbitrary tensors by name; gradtap.ddp_comm_hook
-records DistributedDataParallel buckets before and after the all-reduce.
+records, under DistributedDataParallel, each rank's own gradient per
+parameter (and, when asked, the averaged one), around any inner comm hook.
 
 The names are loaded on first use, so `import gradtap` (and the `gradtap`
 command of a pip install) costs neither torch nor the C library until a
@@ -20,7 +21,8 @@ import importlib
 _HOME = {
     "Capture": "._hook",
     "Watch": "._hook",
-    "ddp_comm_hook": "._hook",
+    "ddp_comm_hook": "._ddp",
+    "allreduce_average": "._ddp",
     "watch": "._hook",
     "GradtapError": "._native",
 }

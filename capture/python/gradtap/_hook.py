@@ -80,6 +80,7 @@ class Capture:
         options.steps = self._steps
         options.step_count = len(steps)
         options.kinds = _kind_bits(kinds)
+        self.kinds = tuple(kinds)
         options.summary_every = int(summary_every)
         if densities is not None:
             self._densities = (ctypes.c_double * max(1, len(densities)))(*[float(d) for d in densities])
@@ -264,6 +265,9 @@ class Watch(Capture):
         self._hooks = []
         self._hooked_step = {}   # name -> the step its hook last recorded
         self._warned_twice = False
+        # set by gradtap.ddp_comm_hook: the comm hook records each rank's own
+        # gradient, so the .grad (DDP's average) is not recorded as "grad"
+        self.grads_from_comm_hook = False
         for name, parameter in self._parameters:
             self.register(name, parameter)  # everything declared before the first record
         self.uses_hooks = hasattr(torch.Tensor, "register_post_accumulate_grad_hook") and not accumulate
@@ -274,7 +278,7 @@ class Watch(Capture):
     def _make_hook(self, name):
         # Runs inside autograd: it must never raise into the user's backward.
         def hook(parameter):
-            if parameter.grad is None:
+            if parameter.grad is None or self.grads_from_comm_hook:
                 return
             step = self.step_index
             if self._hooked_step.get(name) == step:
@@ -303,7 +307,7 @@ class Watch(Capture):
         """End the current step: record what hooks did not, then advance."""
         step = self.step_index
         if self._handle is not None and self.wants(step):
-            if not self.uses_hooks:
+            if not self.uses_hooks and not self.grads_from_comm_hook:
                 for name, parameter in self._parameters:
                     if parameter.grad is not None:
                         self.record(name, parameter.grad, step)
@@ -325,51 +329,3 @@ def watch(model, path, every=0, kinds=("grad", "residual"), summary_every=0, **o
     world_size, mode, fsync, crash_safe, quiet, per_rank_files, flush_mib,
     flush_seconds, run_id, accumulate, start_step)."""
     return Watch(model, path, every=every, kinds=kinds, summary_every=summary_every, **options)
-
-
-def ddp_comm_hook(capture):
-    """A DistributedDataParallel communication hook that records each gradient
-    bucket before ("ddp.bucket<i>.local") and after ("ddp.bucket<i>.reduced")
-    the all-reduce, as flat tensors with their parameter layout, then does
-    the ordinary averaging all-reduce. `capture` is a Watch (its step counter
-    is used). Register with: ddp_model.register_comm_hook(None, hook)."""
-    import torch.distributed as dist
-
-    layouts = {}
-
-    def bucket_name(bucket, buffer):
-        gradients = bucket.gradients()
-        names = _parameter_names(capture, bucket.parameters())
-        layout, offset = [], 0
-        for name, gradient in zip(names, gradients):
-            layout.append((name, offset, gradient.numel()))
-            offset += gradient.numel()
-        key = (bucket.index(), tuple(layout))
-        if key not in layouts:  # DDP rebuilds its buckets once: a new layout gets a new name
-            version = sum(1 for known in layouts if known[0] == bucket.index())
-            suffix = "" if version == 0 else ".v%d" % version
-            layouts[key] = "ddp.bucket%d%s" % (bucket.index(), suffix)
-        return layouts[key], layout
-
-    def hook(state, bucket):
-        buffer = bucket.buffer()
-        step = capture.step_index
-        name, layout = bucket_name(bucket, buffer)
-        capture.record(name + ".local", buffer, step, layout=layout)
-        group = dist.group.WORLD
-        buffer.div_(dist.get_world_size(group))
-        future = dist.all_reduce(buffer, group=group, async_op=True).get_future()
-
-        def after(done):
-            reduced = done.value()[0]
-            capture.record(name + ".reduced", reduced, step, layout=layout)
-            return reduced
-
-        return future.then(after)
-
-    return hook
-
-
-def _parameter_names(capture, parameters):
-    by_identity = {id(p): name for name, p in getattr(capture, "_parameters", [])}
-    return [by_identity.get(id(p), "param%d" % i) for i, p in enumerate(parameters)]

@@ -3,7 +3,7 @@
 
 #include "gradtap/format.h"
 
-static const char *const kind_names[GTAP_KIND_COUNT] = {"grad", "residual", "acc", "param"};
+static const char *const kind_names[GTAP_KIND_COUNT] = {"grad", "residual", "acc", "param", "reduced"};
 
 const char *gtap_kind_name(gtap_kind kind)
 {
@@ -20,7 +20,7 @@ int gtap_kind_from_name(const char *name, gtap_kind *kind)
             return GTAP_OK;
         }
     }
-    return gtap_set_error(GTAP_EINVAL, "unknown kind '%s' (expected grad, residual, acc or param)", name);
+    return gtap_set_error(GTAP_EINVAL, "unknown kind '%s' (expected grad, residual, acc, param or reduced)", name);
 }
 
 const char *gtap_compression_name(gtap_compression compression)
