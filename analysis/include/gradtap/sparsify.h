@@ -165,6 +165,11 @@ typedef struct gtap_sparsify_options {
  * (GTAP_SPARSIFY_OPTIONS_INIT). NULL opt: no-op. */
 GTAP_API void gtap_sparsify_options_init(gtap_sparsify_options *opt, gtap_sparsifier_kind kind);
 
+/* sizeof(gtap_sparsify_options) and sizeof(gtap_sparsify_result), for
+ * bindings (ctypes) to check their copies (the Python sparse comm hook). */
+GTAP_API size_t gtap_sparsify_options_size(void);
+GTAP_API size_t gtap_sparsify_result_size(void);
+
 /* ------------------------------------------------------------------------ */
 /* The compressor object and the call                                       */
 /* ------------------------------------------------------------------------ */

@@ -32,6 +32,9 @@ const char *gtap_sparsifier_kind_name(gtap_sparsifier_kind kind)
 
 const char *gtap_sparsifier_kind_list(void) { return kind_list; }
 
+size_t gtap_sparsify_options_size(void) { return sizeof(gtap_sparsify_options); }
+size_t gtap_sparsify_result_size(void) { return sizeof(gtap_sparsify_result); }
+
 int gtap_sparsifier_kind_parse(const char *name, gtap_sparsifier_kind *kind)
 {
     if (name == NULL || kind == NULL) return gtap_set_error(GTAP_EINVAL, "sparsifier name: NULL argument");

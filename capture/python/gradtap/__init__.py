@@ -23,6 +23,7 @@ _HOME = {
     "Watch": "._hook",
     "ddp_comm_hook": "._ddp",
     "allreduce_average": "._ddp",
+    "sparse_comm_hook": "._sparse",
     "watch": "._hook",
     "GradtapError": "._native",
 }
