@@ -120,7 +120,8 @@ void gtap_test_assert(int passed, int fatal, int line, const char *file, const c
 #define GT_ASSERT_STR_STARTS_WITH(text, prefix)                                                          \
     do {                                                                                                 \
         const char *gt_t = (text), *gt_p = (prefix);                                                     \
-        gtap_test_assert(gt_t && gt_p && strncmp(gt_t, gt_p, strlen(gt_p)) == 0, 0, __LINE__, __FILE__,  \
+        int gt_ok = gt_t && gt_p && strlen(gt_t) >= strlen(gt_p) && memcmp(gt_t, gt_p, strlen(gt_p)) == 0; \
+        gtap_test_assert(gt_ok, 0, __LINE__, __FILE__,                                                   \
                          "%s starts with %s (\"%.300s%s\" does not start with \"%s\")", #text, #prefix,  \
                          gt_t ? gt_t : "(null)", gt_t && strlen(gt_t) > 300 ? "..." : "",                \
                          gt_p ? gt_p : "(null)");                                                        \

@@ -106,3 +106,53 @@ def test_every_c_option_is_reachable(tmp_path):
         run_id = f.attrs["run_id"]
         assert (run_id.decode() if isinstance(run_id, bytes) else run_id) == "my-run-7"
         assert int(f.attrs["rank"]) == 1 and int(f.attrs["world_size"]) == 2
+
+
+class FakeScaler:
+    """What gradtap uses of torch.cuda.amp.GradScaler (which is disabled
+    without CUDA): the current scale."""
+
+    def __init__(self, scale):
+        self.scale = scale
+
+    def get_scale(self):
+        return self.scale
+
+    def is_enabled(self):
+        return True
+
+
+def test_amp_scaled_gradients_are_recorded_unscaled(tmp_path):
+    model = torch.nn.Linear(3, 2)
+    reference = torch.nn.Linear(3, 2)
+    reference.load_state_dict(model.state_dict())
+    x = torch.randn(4, 3, generator=torch.Generator().manual_seed(1))
+    reference(x).sum().backward()
+    scaler = FakeScaler(1024.0)
+    w = gradtap.watch(model, tmp_path / "amp.h5", every=1, rank=0, world_size=1, scaler=scaler, accumulate=True)
+    (model(x).sum() * scaler.get_scale()).backward()  # what scaler.scale(loss).backward() does
+    w.step()
+    w.close()
+    with h5py.File(tmp_path / "amp.h5", "r") as f:
+        recorded = f["tensors"]["weight"]["grad"]["data"][0]
+    # the scale is a power of two: scaling and unscaling are exact
+    assert (recorded == reference.weight.grad.reshape(-1).numpy()).all()
+    with pytest.raises(TypeError, match="GradScaler"):
+        gradtap.watch(model, tmp_path / "bad.h5", scaler=object())
+
+
+def test_accumulate_records_the_accumulated_gradient(tmp_path):
+    model = torch.nn.Linear(3, 2)
+    w = gradtap.watch(model, tmp_path / "acc.h5", every=1, rank=0, world_size=1, accumulate=True)
+    generator = torch.Generator().manual_seed(2)
+    expected = []
+    for _ in range(2):
+        for _ in range(3):  # three micro-batches per optimizer step
+            model(torch.randn(4, 3, generator=generator)).sum().backward()
+        expected.append(model.weight.grad.reshape(-1).clone().numpy())
+        w.step()
+        model.zero_grad()
+    w.close()
+    with h5py.File(tmp_path / "acc.h5", "r") as f:
+        data = f["tensors"]["weight"]["grad"]["data"][:]
+    assert len(data) == 2 and all((data[i] == expected[i]).all() for i in range(2))

@@ -121,12 +121,14 @@ class Capture:
                                   "to replace it" % os.fspath(path))
         check(status, "gradtap: open %s" % path)
         self._handle = handle
+        self._path = lib.gtap_capture_path(handle).decode()  # kept after close
         self._ids = {}           # name -> (id, numel, dtype)
         self._in_flight = collections.deque()  # (ticket, tensor) of device copies
 
     @property
     def path(self):
-        return lib.gtap_capture_path(self._handle).decode()
+        """The file this capture writes (the per-rank name when that applies)."""
+        return self._path
 
     @property
     def rank(self):
@@ -257,9 +259,12 @@ class Capture:
 class Watch(Capture):
     """A Capture bound to a model's parameters and a step counter."""
 
-    def __init__(self, model, path, accumulate=False, start_step=0, **options):
+    def __init__(self, model, path, accumulate=False, start_step=0, scaler=None, **options):
+        if scaler is not None and not (hasattr(scaler, "get_scale") and hasattr(scaler, "is_enabled")):
+            raise TypeError("gradtap.watch: scaler must be a torch.cuda.amp.GradScaler (get_scale, is_enabled)")
         super().__init__(path, **options)
         self.step_index = int(start_step)
+        self._scaler = scaler
         self._parameters = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
         self._residuals = {}
         self._hooks = []
@@ -290,10 +295,21 @@ class Watch(Capture):
                 return
             self._hooked_step[name] = step
             try:
-                self.record(name, parameter.grad, step)
+                self.record(name, self._unscaled(parameter.grad), step)
             except _native.GradtapError as error:
                 warnings.warn("gradtap: %s (training goes on)" % error, RuntimeWarning)
         return hook
+
+    def _unscaled(self, gradient):
+        """Under AMP the .grad holds loss-scale * gradient until the scaler
+        unscales it at its step; the hook runs before, so it records
+        gradient / scale (the scaler's current scale, a power of two: the
+        division is exact). Steps the scaler then skips (inf/NaN) hold
+        non-finite values in the file, as the gradient had them."""
+        scaler = self._scaler
+        if scaler is None or not scaler.is_enabled():
+            return gradient
+        return gradient.detach().float() * (1.0 / float(scaler.get_scale()))
 
     def watch_residuals(self, residuals):
         """Record error-feedback memories too: `residuals` maps a name to the
@@ -310,7 +326,7 @@ class Watch(Capture):
             if not self.uses_hooks and not self.grads_from_comm_hook:
                 for name, parameter in self._parameters:
                     if parameter.grad is not None:
-                        self.record(name, parameter.grad, step)
+                        self.record(name, self._unscaled(parameter.grad), step)
             for name, tensor in self._residuals.items():
                 self.record(name, tensor, step, kind="residual")
         self.step_index = step + 1
@@ -327,5 +343,7 @@ def watch(model, path, every=0, kinds=("grad", "residual"), summary_every=0, **o
     """Start capturing `model`'s gradients into `path` (see Capture for the
     options: steps, densities, staging_mib, compression, policy, rank,
     world_size, mode, fsync, crash_safe, quiet, per_rank_files, flush_mib,
-    flush_seconds, run_id, accumulate, start_step)."""
+    flush_seconds, run_id, accumulate, start_step, scaler: the
+    torch.cuda.amp.GradScaler of an AMP run, so that the unscaled gradient is
+    recorded)."""
     return Watch(model, path, every=every, kinds=kinds, summary_every=summary_every, **options)

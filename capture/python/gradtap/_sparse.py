@@ -138,16 +138,18 @@ def _hook(state, bucket):
     rank = dist.get_rank(state.group if state.group is not None else dist.group.WORLD)
     step = state.capture.step_index if state.capture is not None else state.calls
     memory = state.memory_of(bucket, d) if state.memory else None
-    u = grad + memory if memory is not None else grad.clone()
+    u = memory.add_(grad) if memory is not None else grad.contiguous()  # u = g + r, in place: no new d floats
     stream = (state.calls * 1024 + bucket.index()) * 65536 + rank  # distinct per call, bucket and rank
-    indices, values = state.compress(u.contiguous(), stream)
+    indices, values = state.compress(u, stream)
     state.calls += 1
     state.sent_pairs += indices.numel()
+    recording = state.recorder is not None and state.capture.wants(step)
+    acc = u.clone() if recording and memory is not None else u
     if memory is not None:
-        memory.copy_(u)
-        memory.index_add_(0, indices, -values)  # r = u - C(u): exactly 0 where u_i was sent
-    if state.recorder is not None and state.capture.wants(step):
-        _record(state, state.recorder.members(bucket), step, grad, u, memory)
+        # r = u - C(u): every method here sends u_i itself, so r is u with the sent coordinates zeroed, exactly
+        memory.index_fill_(0, indices, 0.0)
+    if recording:
+        _record(state, state.recorder.members(bucket), step, grad, acc, memory)
     averaged = _exchange(state, indices, values, d)
     buffer.copy_(averaged.to(device=device, dtype=buffer.dtype).reshape(buffer.shape))
     future = torch.futures.Future()
