@@ -156,3 +156,25 @@ def test_accumulate_records_the_accumulated_gradient(tmp_path):
     with h5py.File(tmp_path / "acc.h5", "r") as f:
         data = f["tensors"]["weight"]["grad"]["data"][:]
     assert len(data) == 2 and all((data[i] == expected[i]).all() for i in range(2))
+
+
+def test_results_is_an_attribute_of_the_package():
+    assert gradtap.results.read is not None  # after a plain `import gradtap`
+
+
+@pytest.mark.skipif(not hasattr(torch, "compile"), reason="torch.compile needs PyTorch 2.x")
+def test_a_compiled_model_is_recorded_under_its_own_names(tmp_path):
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    compiled = torch.compile(model)
+    w = gradtap.watch(compiled, tmp_path / "compiled.h5", every=1, rank=0, world_size=1)
+    expected = []
+    for _ in range(2):
+        compiled(torch.randn(5, 3)).sum().backward()
+        expected.append(model[0].weight.grad.reshape(-1).clone().numpy())
+        w.step()
+        model.zero_grad()
+    w.close()
+    with h5py.File(tmp_path / "compiled.h5", "r") as f:
+        assert sorted(f["tensors"]) == ["0.bias", "0.weight", "2.bias", "2.weight"]
+        data = f["tensors"]["0.weight"]["grad"]["data"][:]
+    assert all((data[i] == expected[i]).all() for i in range(2))

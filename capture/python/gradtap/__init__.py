@@ -31,7 +31,13 @@ _HOME = {
 __all__ = sorted(_HOME)
 
 
+# submodules reachable as attributes after a plain `import gradtap`
+_SUBMODULES = ("results",)
+
+
 def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module("." + name, __name__)
     home = _HOME.get(name)
     if home is None:
         raise AttributeError("module 'gradtap' has no attribute %r" % name)
@@ -41,4 +47,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_HOME))
+    return sorted(set(globals()) | set(_HOME) | set(_SUBMODULES))

@@ -265,6 +265,9 @@ class Watch(Capture):
         super().__init__(path, **options)
         self.step_index = int(start_step)
         self._scaler = scaler
+        # torch.compile(model) wraps it: its parameters are the original's,
+        # named without the wrapper's "_orig_mod." prefix
+        model = getattr(model, "_orig_mod", model)
         self._parameters = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
         self._residuals = {}
         self._hooks = []
