@@ -11,6 +11,12 @@ function(gradtap_target_defaults target)
   endif()
   target_compile_options(${target} PRIVATE
     $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter>)
+  if(GRADTAP_LIBFUZZER)  # coverage for libFuzzer (tests/fuzz/)
+    target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:C>:-fsanitize=fuzzer-no-link>)
+    if(NOT _type STREQUAL "OBJECT_LIBRARY")
+      target_link_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
+    endif()
+  endif()
   if(GRADTAP_SANITIZE)
     target_compile_options(${target} PRIVATE
       $<$<COMPILE_LANGUAGE:C>:-fsanitize=${GRADTAP_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all>)

@@ -111,7 +111,7 @@ int gtap_analysis_run(gtap_analysis *a, int argc, char **argv, gtap_analysis_fn 
         if ((int)(i % (size_t)a->mpi_size) != a->mpi_rank) continue;
         (a->ks_for ? a->ks_for : default_ks)(a, i, user);
         rc = gtap_selection_analyse(&a->selection, &a->selection.items[i], team, a->ks_per_item, a->k_count,
-                                    a->sample_max, &data);
+                                    a->sample_max, a->sample_seed, &data);
         if (rc == GTAP_OK && before) rc = before(a, i, &data, user);
         if (rc == GTAP_OK) rc = rows(a, i, &data, user);
     }

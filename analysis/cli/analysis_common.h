@@ -48,6 +48,7 @@ struct gtap_analysis {
     size_t k_count;          /* values per snapshot */
     uint64_t *ks_per_item;   /* the k of the current snapshot */
     uint64_t sample_max;     /* --fit-sample */
+    uint64_t sample_seed;    /* seed of the random fit sample (fit --seed, bounds --seed; default 0) */
     gtap_analysis_ks_fn ks_for;
     int help;
     int is_root, mpi_rank, mpi_size;

@@ -1,12 +1,11 @@
 /* cmd_converge.c - `gradtap converge`: small (GaussianK-)SGD trainings with
  * every sparsifier, with and without memory, on simulated workers or MPI
- * ranks; a table per method, curves as CSV or HDF5, and --check (the five
- * claims of docs/THEORY.md s.8, in converge_checks.c). */
+ * ranks; a table per method, curves as CSV or HDF5, and --check (the
+ * checks and findings of docs/THEORY.md s.8, in converge_checks.c). */
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #ifdef GRADTAP_WITH_MPI
 #include <mpi.h>
@@ -19,8 +18,6 @@
 #include "gradtap/train.h"
 #include "gradtap/train_data.h"
 #include "gradtap/train_model.h"
-
-#define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 
 static const char usage_head[] =
     "usage: gradtap converge [options]\n"
@@ -47,6 +44,12 @@ static const char usage_head[] =
     "  --signal S         synthetic logreg: scale of the hidden model (default 3)\n"
     "  --train-size N     use only the first N training examples\n"
     "  --lambda L         L2 weight of logreg (default 1/n)\n"
+    "  --normalize-rows   scale every example (training and test) to unit norm,\n"
+    "                     so L <= 1/4 + lambda (logreg; the default step has\n"
+    "                     eta_0 L = 4e3 on the raw standardised breast cancer set)\n"
+    "  --precision P      float (default): values stored as float32, f* is that of\n"
+    "                     the rounded data; double: LIBSVM values also kept in\n"
+    "                     float64 and f* computed from them (training stays float32)\n"
     "\n"
     "methods and training:\n"
     "  --methods LIST     comma-separated; each a compressor with memory or, with\n"
@@ -90,13 +93,15 @@ static const char usage_head[] =
     "  --force            replace existing -o and --capture files of any kind (without it\n"
     "                     only converge's own results and curves are replaced, never a\n"
     "                     snapshot file)\n"
-    "  --check            run the checks below; exit 1 if one fails\n"
+    "  --check            run the checks and findings below; exit 1 if a check fails\n"
+    "  --strict           with --check: exit 1 also when a finding differs\n"
     "  -h, --help         this text\n"
     "\n";
 
 static const char usage_tail[] =
     "\n"
-    "exit codes: 0 ok, 1 a --check failed, 2 usage or input error (bad option,\n"
+    "exit codes: 0 ok, 1 a check failed (with --strict also: a finding differed),\n"
+    "2 usage or input error (bad option,\n"
     "malformed data file: the message names file and line), 3 internal error\n";
 
 static void print_usage(FILE *stream)
@@ -106,98 +111,128 @@ static void print_usage(FILE *stream)
     fputs(usage_tail, stream);
 }
 
-typedef struct cli_options {
-    const char *model, *data, *labels, *test, *test_labels, *methods, *capture, *form, *schedule;
-    const char *outputs[2]; /* -o may be given twice: a .csv and a .h5 */
-    int output_count;
-    uint64_t n, d, train_size, k, every, points, batch, seed;
-    double signal, lambda, density, epochs, gamma, shift, lr, momentum, decay, decay_every;
-    int workers, per_layer, mpi, check, quick, fault, force;
-    gtap_out_format format;
-} cli_options;
+typedef converge_options cli_options;
 
 enum {
     OPT_MODEL = 256, OPT_DATA, OPT_LABELS, OPT_TEST, OPT_TEST_LABELS, OPT_N, OPT_D, OPT_SIGNAL, OPT_TRAIN_SIZE,
     OPT_LAMBDA, OPT_METHODS, OPT_DENSITY, OPT_K, OPT_PER_LAYER, OPT_FORM, OPT_WORKERS, OPT_MPI, OPT_EPOCHS,
     OPT_BATCH, OPT_SCHEDULE, OPT_GAMMA, OPT_SHIFT, OPT_LR, OPT_MOMENTUM, OPT_DECAY, OPT_DECAY_EVERY, OPT_SEED,
-    OPT_QUICK, OPT_POINTS, OPT_CAPTURE, OPT_EVERY, OPT_CHECK, OPT_FAULT, OPT_FORCE
+    OPT_QUICK, OPT_POINTS, OPT_CAPTURE, OPT_EVERY, OPT_CHECK, OPT_FAULT, OPT_FORCE, OPT_STRICT, OPT_NORMALIZE,
+    OPT_PRECISION,
+    NOT_MINE = -2 /* an apply_* function's answer for an option of another group */
 };
+
+static const struct option long_options[] = {
+    {"model", required_argument, NULL, OPT_MODEL}, {"data", required_argument, NULL, OPT_DATA},
+    {"labels", required_argument, NULL, OPT_LABELS}, {"test", required_argument, NULL, OPT_TEST},
+    {"test-labels", required_argument, NULL, OPT_TEST_LABELS}, {"n", required_argument, NULL, OPT_N},
+    {"d", required_argument, NULL, OPT_D}, {"signal", required_argument, NULL, OPT_SIGNAL},
+    {"train-size", required_argument, NULL, OPT_TRAIN_SIZE}, {"lambda", required_argument, NULL, OPT_LAMBDA},
+    {"normalize-rows", no_argument, NULL, OPT_NORMALIZE}, {"precision", required_argument, NULL, OPT_PRECISION},
+    {"methods", required_argument, NULL, OPT_METHODS}, {"density", required_argument, NULL, OPT_DENSITY},
+    {"k", required_argument, NULL, OPT_K}, {"per-layer", no_argument, NULL, OPT_PER_LAYER},
+    {"form", required_argument, NULL, OPT_FORM}, {"workers", required_argument, NULL, OPT_WORKERS},
+    {"mpi", no_argument, NULL, OPT_MPI}, {"epochs", required_argument, NULL, OPT_EPOCHS},
+    {"batch", required_argument, NULL, OPT_BATCH}, {"schedule", required_argument, NULL, OPT_SCHEDULE},
+    {"gamma", required_argument, NULL, OPT_GAMMA}, {"shift", required_argument, NULL, OPT_SHIFT},
+    {"lr", required_argument, NULL, OPT_LR}, {"momentum", required_argument, NULL, OPT_MOMENTUM},
+    {"decay", required_argument, NULL, OPT_DECAY}, {"decay-every", required_argument, NULL, OPT_DECAY_EVERY},
+    {"seed", required_argument, NULL, OPT_SEED}, {"quick", no_argument, NULL, OPT_QUICK},
+    {"points", required_argument, NULL, OPT_POINTS}, {"capture", required_argument, NULL, OPT_CAPTURE},
+    {"every", required_argument, NULL, OPT_EVERY}, {"check", no_argument, NULL, OPT_CHECK},
+    {"strict", no_argument, NULL, OPT_STRICT}, {"inject-fault", required_argument, NULL, OPT_FAULT},
+    {"force", no_argument, NULL, OPT_FORCE}, {"format", required_argument, NULL, 'f'},
+    {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+};
+
+/* Options of the problem: model, data and its preparation. */
+static int apply_problem_option(int option, cli_options *c)
+{
+    switch (option) {
+    case OPT_MODEL: c->model = optarg; return 0;
+    case OPT_DATA: c->data = optarg; return 0;
+    case OPT_LABELS: c->labels = optarg; return 0;
+    case OPT_TEST: c->test = optarg; return 0;
+    case OPT_TEST_LABELS: c->test_labels = optarg; return 0;
+    case OPT_N: return gtap_cli_parse_u64("--n", optarg, 1, UINT64_C(1) << 40, &c->n);
+    case OPT_D: return gtap_cli_parse_u64("--d", optarg, 1, UINT32_MAX, &c->d);
+    case OPT_SIGNAL: return gtap_cli_parse_double("--signal", optarg, 1e-6, 1e6, &c->signal);
+    case OPT_TRAIN_SIZE: return gtap_cli_parse_u64("--train-size", optarg, 1, UINT64_MAX, &c->train_size);
+    case OPT_LAMBDA: return gtap_cli_parse_double("--lambda", optarg, 1e-300, 1e6, &c->lambda);
+    case OPT_NORMALIZE: c->normalize_rows = 1; return 0;
+    case OPT_PRECISION:
+        if (strcmp(optarg, "float") != 0 && strcmp(optarg, "double") != 0)
+            return gtap_cli_error(GTAP_EXIT_USAGE, "--precision: '%s' (float or double)", optarg);
+        c->precision_double = strcmp(optarg, "double") == 0;
+        return 0;
+    case OPT_QUICK: c->quick = 1; return 0;
+    case OPT_SEED: return gtap_cli_parse_u64("--seed", optarg, 0, UINT64_MAX, &c->seed);
+    default: return NOT_MINE;
+    }
+}
+
+/* Options of the methods and the training. */
+static int apply_training_option(int option, cli_options *c)
+{
+    switch (option) {
+    case OPT_METHODS: c->methods = optarg; return 0;
+    case OPT_DENSITY: return gtap_cli_parse_double("--density", optarg, 1e-12, 1.0, &c->density);
+    case OPT_K: return gtap_cli_parse_u64("--k", optarg, 1, UINT64_MAX, &c->k);
+    case OPT_PER_LAYER: c->per_layer = 1; return 0;
+    case OPT_FORM: c->form = optarg; return 0;
+    case OPT_WORKERS: return gtap_cli_parse_int("--workers", optarg, 1, 1 << 16, &c->workers);
+    case OPT_MPI: c->mpi = 1; return 0;
+    case OPT_EPOCHS: return gtap_cli_parse_double("--epochs", optarg, 1e-6, 1e6, &c->epochs);
+    case OPT_BATCH: return gtap_cli_parse_u64("--batch", optarg, 1, 1 << 16, &c->batch);
+    case OPT_SCHEDULE: c->schedule = optarg; return 0;
+    case OPT_GAMMA: return gtap_cli_parse_double("--gamma", optarg, 1e-12, 1e12, &c->gamma);
+    case OPT_SHIFT: return gtap_cli_parse_double("--shift", optarg, 1e-12, 1e15, &c->shift);
+    case OPT_LR: return gtap_cli_parse_double("--lr", optarg, 1e-12, 1e6, &c->lr);
+    case OPT_MOMENTUM: return gtap_cli_parse_double("--momentum", optarg, 0.0, 0.999999, &c->momentum);
+    case OPT_DECAY: return gtap_cli_parse_double("--decay", optarg, 1e-12, 1.0, &c->decay);
+    case OPT_DECAY_EVERY: return gtap_cli_parse_double("--decay-every", optarg, 1e-6, 1e6, &c->decay_every);
+    case OPT_FAULT:
+        if (strcmp(optarg, "drop-memory") != 0) return gtap_cli_error(GTAP_EXIT_USAGE, "--inject-fault: only drop-memory");
+        c->fault = GTAP_TRAIN_FAULT_DROP_MEMORY;
+        return 0;
+    default: return NOT_MINE;
+    }
+}
+
+/* Options of the output and the checks. @return 0, an exit code, -1 (--help done) or NOT_MINE. */
+static int apply_output_option(int option, cli_options *c)
+{
+    switch (option) {
+    case OPT_POINTS: return gtap_cli_parse_u64("--points", optarg, 1, 100000, &c->points);
+    case OPT_CAPTURE: c->capture = optarg; return 0;
+    case OPT_EVERY: return gtap_cli_parse_u64("--every", optarg, 1, UINT64_MAX, &c->every);
+    case OPT_CHECK: c->check = 1; return 0;
+    case OPT_STRICT: c->strict = 1; return 0;
+    case OPT_FORCE: c->force = 1; return 0;
+    case 'f': return gtap_out_parse_format(optarg, &c->format);
+    case 'o':
+        if (c->output_count == 2) return gtap_cli_error(GTAP_EXIT_USAGE, "-o: at most two outputs (a .csv and a .h5)");
+        c->outputs[c->output_count++] = optarg;
+        return 0;
+    case 'h': print_usage(stdout); return -1;
+    default: return NOT_MINE;
+    }
+}
 
 static int parse_options(int argc, char **argv, cli_options *c)
 {
-    static const struct option options[] = {
-        {"model", required_argument, NULL, OPT_MODEL}, {"data", required_argument, NULL, OPT_DATA},
-        {"labels", required_argument, NULL, OPT_LABELS}, {"test", required_argument, NULL, OPT_TEST},
-        {"test-labels", required_argument, NULL, OPT_TEST_LABELS}, {"n", required_argument, NULL, OPT_N},
-        {"d", required_argument, NULL, OPT_D}, {"signal", required_argument, NULL, OPT_SIGNAL},
-        {"train-size", required_argument, NULL, OPT_TRAIN_SIZE}, {"lambda", required_argument, NULL, OPT_LAMBDA},
-        {"methods", required_argument, NULL, OPT_METHODS}, {"density", required_argument, NULL, OPT_DENSITY},
-        {"k", required_argument, NULL, OPT_K}, {"per-layer", no_argument, NULL, OPT_PER_LAYER},
-        {"form", required_argument, NULL, OPT_FORM}, {"workers", required_argument, NULL, OPT_WORKERS},
-        {"mpi", no_argument, NULL, OPT_MPI}, {"epochs", required_argument, NULL, OPT_EPOCHS},
-        {"batch", required_argument, NULL, OPT_BATCH}, {"schedule", required_argument, NULL, OPT_SCHEDULE},
-        {"gamma", required_argument, NULL, OPT_GAMMA}, {"shift", required_argument, NULL, OPT_SHIFT},
-        {"lr", required_argument, NULL, OPT_LR}, {"momentum", required_argument, NULL, OPT_MOMENTUM},
-        {"decay", required_argument, NULL, OPT_DECAY}, {"decay-every", required_argument, NULL, OPT_DECAY_EVERY},
-        {"seed", required_argument, NULL, OPT_SEED}, {"quick", no_argument, NULL, OPT_QUICK},
-        {"points", required_argument, NULL, OPT_POINTS}, {"capture", required_argument, NULL, OPT_CAPTURE},
-        {"every", required_argument, NULL, OPT_EVERY}, {"check", no_argument, NULL, OPT_CHECK},
-        {"inject-fault", required_argument, NULL, OPT_FAULT}, {"force", no_argument, NULL, OPT_FORCE},
-        {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-    };
-    int option, bad = 0;
+    int option, rc = 0;
     optind = 1;
-    while (!bad && (option = gtap_cli_getopt(argc, argv, "f:o:h", options)) != -1) {
-        switch (option) {
-        case OPT_MODEL: c->model = optarg; break;
-        case OPT_DATA: c->data = optarg; break;
-        case OPT_LABELS: c->labels = optarg; break;
-        case OPT_TEST: c->test = optarg; break;
-        case OPT_TEST_LABELS: c->test_labels = optarg; break;
-        case OPT_N: bad = gtap_cli_parse_u64("--n", optarg, 1, UINT64_C(1) << 40, &c->n); break;
-        case OPT_D: bad = gtap_cli_parse_u64("--d", optarg, 1, UINT32_MAX, &c->d); break;
-        case OPT_SIGNAL: bad = gtap_cli_parse_double("--signal", optarg, 1e-6, 1e6, &c->signal); break;
-        case OPT_TRAIN_SIZE: bad = gtap_cli_parse_u64("--train-size", optarg, 1, UINT64_MAX, &c->train_size); break;
-        case OPT_LAMBDA: bad = gtap_cli_parse_double("--lambda", optarg, 1e-300, 1e6, &c->lambda); break;
-        case OPT_METHODS: c->methods = optarg; break;
-        case OPT_DENSITY: bad = gtap_cli_parse_double("--density", optarg, 1e-12, 1.0, &c->density); break;
-        case OPT_K: bad = gtap_cli_parse_u64("--k", optarg, 1, UINT64_MAX, &c->k); break;
-        case OPT_PER_LAYER: c->per_layer = 1; break;
-        case OPT_FORM: c->form = optarg; break;
-        case OPT_WORKERS: bad = gtap_cli_parse_int("--workers", optarg, 1, 1 << 16, &c->workers); break;
-        case OPT_MPI: c->mpi = 1; break;
-        case OPT_EPOCHS: bad = gtap_cli_parse_double("--epochs", optarg, 1e-6, 1e6, &c->epochs); break;
-        case OPT_BATCH: bad = gtap_cli_parse_u64("--batch", optarg, 1, 1 << 16, &c->batch); break;
-        case OPT_SCHEDULE: c->schedule = optarg; break;
-        case OPT_GAMMA: bad = gtap_cli_parse_double("--gamma", optarg, 1e-12, 1e12, &c->gamma); break;
-        case OPT_SHIFT: bad = gtap_cli_parse_double("--shift", optarg, 1e-12, 1e15, &c->shift); break;
-        case OPT_LR: bad = gtap_cli_parse_double("--lr", optarg, 1e-12, 1e6, &c->lr); break;
-        case OPT_MOMENTUM: bad = gtap_cli_parse_double("--momentum", optarg, 0.0, 0.999999, &c->momentum); break;
-        case OPT_DECAY: bad = gtap_cli_parse_double("--decay", optarg, 1e-12, 1.0, &c->decay); break;
-        case OPT_DECAY_EVERY: bad = gtap_cli_parse_double("--decay-every", optarg, 1e-6, 1e6, &c->decay_every); break;
-        case OPT_SEED: bad = gtap_cli_parse_u64("--seed", optarg, 0, UINT64_MAX, &c->seed); break;
-        case OPT_QUICK: c->quick = 1; break;
-        case OPT_POINTS: bad = gtap_cli_parse_u64("--points", optarg, 1, 100000, &c->points); break;
-        case OPT_CAPTURE: c->capture = optarg; break;
-        case OPT_EVERY: bad = gtap_cli_parse_u64("--every", optarg, 1, UINT64_MAX, &c->every); break;
-        case OPT_CHECK: c->check = 1; break;
-        case OPT_FORCE: c->force = 1; break;
-        case OPT_FAULT:
-            if (strcmp(optarg, "drop-memory") != 0) return gtap_cli_error(GTAP_EXIT_USAGE, "--inject-fault: only drop-memory");
-            c->fault = GTAP_TRAIN_FAULT_DROP_MEMORY;
-            break;
-        case 'f': bad = gtap_out_parse_format(optarg, &c->format); break;
-        case 'o':
-            if (c->output_count == 2) return gtap_cli_error(GTAP_EXIT_USAGE, "-o: at most two outputs (a .csv and a .h5)");
-            c->outputs[c->output_count++] = optarg;
-            break;
-        case 'h': print_usage(stdout); return -1;
-        default: return GTAP_EXIT_USAGE; /* gtap_cli_getopt printed the one line */
-        }
+    while (rc == 0 && (option = gtap_cli_getopt(argc, argv, "f:o:h", long_options)) != -1) {
+        rc = apply_problem_option(option, c);
+        if (rc == NOT_MINE) rc = apply_training_option(option, c);
+        if (rc == NOT_MINE) rc = apply_output_option(option, c);
+        if (rc == NOT_MINE) return GTAP_EXIT_USAGE; /* gtap_cli_getopt printed the one line */
     }
-    if (bad) return GTAP_EXIT_USAGE;
+    if (rc == -1) return -1;
+    if (rc) return GTAP_EXIT_USAGE;
     if (optind < argc) return gtap_cli_error(GTAP_EXIT_USAGE, "unexpected argument '%s' (see --help)", argv[optind]);
+    if (c->strict && !c->check) return gtap_cli_error(GTAP_EXIT_USAGE, "--strict applies to --check: give both");
     return 0;
 }
 
@@ -244,90 +279,6 @@ static int parse_methods(const char *list, converge_run *run)
     }
     free(copy);
     return rc;
-}
-
-static int file_exists(const char *path) { return access(path, R_OK) == 0; }
-
-/* Every input file named on the command line: regular files only. */
-static int check_inputs(const cli_options *c)
-{
-    const char *data = c->data ? c->data : "synthetic";
-    int named = strcmp(data, "synthetic") != 0 && strcmp(data, "fashion-mnist") != 0;
-    const char *inputs[] = {named ? data : NULL, c->labels, c->test, c->test_labels};
-    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++)
-        if (inputs[i] != NULL && gtap_cli_check_input(inputs[i]) != 0) return GTAP_EXIT_USAGE;
-    return GTAP_EXIT_OK;
-}
-
-/* Load training (and test) data. */
-static int load_data(const cli_options *c, converge_run *run, gtap_dataset **train, gtap_dataset **test)
-{
-    int rc = check_inputs(c);
-    if (rc != GTAP_EXIT_OK) return rc;
-    const int mlp = run->model_kind == GTAP_MODEL_MLP;
-    const char *data = c->data ? c->data : "synthetic";
-    run->data_name = data;
-    if (strcmp(data, "synthetic") == 0) {
-        uint64_t n = c->n ? c->n : (c->quick ? (mlp ? 8000 : 6000) : 20000);
-        uint64_t n_test = n / 4 > 0 ? n / 4 : 1;
-        if (mlp) {
-            rc = gtap_dataset_synthetic_images(n, c->seed, c->seed, train);
-            if (rc == GTAP_OK) rc = gtap_dataset_synthetic_images(n_test, c->seed, c->seed ^ 0x7e57ull, test);
-        } else {
-            uint64_t d = c->d ? c->d : (c->quick ? 600 : 2000);
-            double signal = c->signal > 0 ? c->signal : 3.0;
-            rc = gtap_dataset_synthetic_logreg(n, d, signal, c->seed, train);
-        }
-    } else if (strcmp(data, "fashion-mnist") == 0) {
-        if (!mlp) return gtap_cli_error(GTAP_EXIT_USAGE, "--data fashion-mnist is 10-class data: use --model mlp");
-        const char *dir = getenv("GRADTAP_FASHION_MNIST");
-        if (dir == NULL || dir[0] == '\0') dir = FASHION_MNIST_DIR;
-        char images[4096], labels[4096], test_images[4096], test_labels[4096];
-        snprintf(images, sizeof images, "%s/train-images-idx3-ubyte.gz", dir);
-        snprintf(labels, sizeof labels, "%s/train-labels-idx1-ubyte.gz", dir);
-        snprintf(test_images, sizeof test_images, "%s/t10k-images-idx3-ubyte.gz", dir);
-        snprintf(test_labels, sizeof test_labels, "%s/t10k-labels-idx1-ubyte.gz", dir);
-        if (!file_exists(images))
-            return gtap_cli_error(GTAP_EXIT_USAGE, "fashion-mnist: %s not found (install dataset-fashion-mnist, set "
-                                  "GRADTAP_FASHION_MNIST, or use --data synthetic)", images);
-        rc = gtap_dataset_read_idx(images, labels, train);
-        if (rc == GTAP_OK) rc = gtap_dataset_read_idx(test_images, test_labels, test);
-    } else if (mlp) {
-        if (c->labels == NULL) return gtap_cli_error(GTAP_EXIT_USAGE, "--model mlp --data FILE needs --labels FILE (IDX)");
-        rc = gtap_dataset_read_idx(data, c->labels, train);
-    } else {
-        rc = gtap_dataset_read_libsvm(data, c->d, train);
-    }
-    if (rc == GTAP_OK && c->test && strcmp(data, "synthetic") != 0 && strcmp(data, "fashion-mnist") != 0) {
-        if (mlp) {
-            if (c->test_labels == NULL) return gtap_cli_error(GTAP_EXIT_USAGE, "--test needs --test-labels for the mlp");
-            rc = gtap_dataset_read_idx(c->test, c->test_labels, test);
-        } else {
-            rc = gtap_dataset_read_libsvm(c->test, gtap_dataset_get_view(*train).d, test);
-            if (rc == GTAP_OK && gtap_dataset_get_view(*test).d != gtap_dataset_get_view(*train).d)
-                return gtap_cli_error(GTAP_EXIT_USAGE, "%s has features beyond d=%llu of %s", c->test,
-                                      (unsigned long long)gtap_dataset_get_view(*train).d, data);
-        }
-    }
-    if (rc < 0) return gtap_cli_fail(rc);
-    uint64_t train_size = c->train_size;
-    if (train_size == 0 && c->quick && mlp && strcmp(data, "synthetic") != 0) train_size = 8000;
-    if (train_size > 0 && train_size < gtap_dataset_get_view(*train).n) {
-        gtap_dataset *head = NULL;
-        if ((rc = gtap_dataset_head(*train, train_size, &head)) < 0) return gtap_cli_fail(rc);
-        gtap_dataset_free(*train);
-        *train = head;
-        if (*test && gtap_dataset_get_view(*test).n > train_size / 2) {
-            if ((rc = gtap_dataset_head(*test, train_size / 2 ? train_size / 2 : 1, &head)) < 0) return gtap_cli_fail(rc);
-            gtap_dataset_free(*test);
-            *test = head;
-        }
-    }
-    gtap_dataset_view v = gtap_dataset_get_view(*train);
-    run->n = v.n;
-    run->d = v.d;
-    run->n_test = *test ? gtap_dataset_get_view(*test).n : 0;
-    return 0;
 }
 
 /* The shared training options from the command line and the model's defaults. */
@@ -480,67 +431,109 @@ static int launched_by_mpirun(void)
 }
 #endif
 
-static int converge_main(const cli_options *c, converge_run *run)
+/* The model, the shared options and the list of methods. */
+static int prepare_runs(const cli_options *c, converge_run *run, const gtap_dataset *train, gtap_model **model)
 {
-    gtap_dataset *train = NULL, *test = NULL;
-    gtap_model *model = NULL;
-    int exit_code = load_data(c, run, &train, &test);
-    if (exit_code) goto done;
     gtap_model_options mo;
     gtap_model_options_init(&mo, run->model_kind);
     if (c->lambda > 0) mo.lambda = c->lambda;
     mo.max_batch = c->batch ? c->batch : 256;
     if (mo.max_batch < 32) mo.max_batch = 32;
-    int rc = gtap_model_create(&mo, train, &model);
-    if (rc < 0) {
-        exit_code = gtap_cli_fail(rc);
-        goto done;
-    }
-    if ((exit_code = build_base(c, run, model))) goto done;
+    int rc = gtap_model_create(&mo, train, model);
+    if (rc < 0) return gtap_cli_fail(rc);
+    int exit_code = build_base(c, run, *model);
+    if (exit_code) return exit_code;
     if (run->method_count == 0)
         exit_code = parse_methods(c->methods ? c->methods
                                              : (run->model_kind == GTAP_MODEL_MLP ? "dense,topk,topk-nomem,randk-nomem,gaussiank,dgck"
                                                                                 : "dense,topk,topk-nomem,randk,gaussiank,dgck"),
                                   run);
-    if (exit_code) goto done;
+    if (exit_code) return exit_code;
     if (c->check) converge_add_check_methods(run);
-    if ((exit_code = check_outputs(c, run))) goto done;
+    return check_outputs(c, run);
+}
+
+/* eta_0 and the smoothness bound L <= max_i ||a_i||^2 / 4 + lambda of
+ * logistic regression; a warning when eta_0 L is large (docs/THEORY.md s.8). */
+static void assess_step(converge_run *run)
+{
+    run->eta0 = gtap_schedule_eta(&run->base.schedule, 0);
+    run->smoothness = NAN;
+    if (run->model_kind != GTAP_MODEL_LOGREG) return;
+    const gtap_schedule *s = &run->base.schedule;
+    run->smoothness = run->max_row_norm2 / 4.0 + s->lambda;
+    double product = run->eta0 * run->smoothness;
+    if (run->rank != 0 || !(product > CONVERGE_STEP_WARN)) return;
+    if (s->kind == GTAP_SCHEDULE_STICH) /* eta_t L <= 2 from t = gamma L / (2 lambda) - a on */
+        gtap_cli_warn("eta_0 L = %.3g > %g (eta_0 = %.3g, L <= max_i ||a_i||^2/4 + lambda = %.4g): eta_t L > 2 for the "
+                      "first %.3g steps; consider --normalize-rows or a smaller --gamma", product, CONVERGE_STEP_WARN,
+                      run->eta0, run->smoothness, s->gamma * run->smoothness / (2.0 * s->lambda) - s->shift);
+    else
+        gtap_cli_warn("eta_0 L = %.3g > %g (eta_0 = %.3g, L <= max_i ||a_i||^2/4 + lambda = %.4g): the step is far "
+                      "beyond 2/L; consider --normalize-rows or a smaller --lr", product, CONVERGE_STEP_WARN, run->eta0,
+                      run->smoothness);
+}
+
+/* f* by Newton-CG (logreg), from the float64 values when the data keeps them. */
+static int compute_fstar(converge_run *run, const gtap_dataset *train, const gtap_model *model)
+{
     run->fstar = NAN;
-    if (run->model_kind == GTAP_MODEL_LOGREG) {
-        gtap_optimum opt;
-        rc = gtap_logreg_optimum(train, gtap_model_lambda(model), 1e-10, 100, NULL, &opt);
-        if (rc < 0) {
-            exit_code = gtap_cli_fail(rc);
-            goto done;
-        }
-        if (!opt.converged)
-            gtap_cli_warn("f*: Newton-CG stopped at ||grad f|| = %.3g (not < 1e-10) after %d iterations", opt.grad_norm,
-                          opt.newton_iterations);
-        run->fstar = opt.fstar;
-        run->fstar_grad_norm = opt.grad_norm;
-        run->fstar_newton = opt.newton_iterations;
-        run->fstar_cg = opt.cg_iterations;
-    }
+    if (run->model_kind != GTAP_MODEL_LOGREG) return 0;
+    gtap_optimum opt;
+    int rc = gtap_logreg_optimum(train, gtap_model_lambda(model), 1e-10, 100, NULL, &opt);
+    if (rc < 0) return gtap_cli_fail(rc);
+    if (!opt.converged)
+        gtap_cli_warn("f*: Newton-CG stopped at ||grad f|| = %.3g (not < 1e-10) after %d iterations", opt.grad_norm,
+                      opt.newton_iterations);
+    run->fstar = opt.fstar;
+    run->fstar_grad_norm = opt.grad_norm;
+    run->fstar_newton = opt.newton_iterations;
+    run->fstar_cg = opt.cg_iterations;
+    return 0;
+}
+
+static int run_all_methods(converge_run *run, gtap_model *model, const gtap_dataset *train, const gtap_dataset *test,
+                           const char *capture)
+{
     for (int i = 0; i < run->method_count; i++) {
-        rc = run_method(run, &run->methods[i], model, train, test, c->capture);
-        if (rc < 0) {
-            exit_code = gtap_cli_fail(rc);
-            goto done;
-        }
+        int rc = run_method(run, &run->methods[i], model, train, test, capture);
+        if (rc < 0) return gtap_cli_fail(rc);
         if (gtap_cli_stderr_is_tty() && run->rank == 0)
             fprintf(stderr, "gradtap converge: %s done in %.2f s\n", run->methods[i].name, run->methods[i].result.total_seconds);
     }
+    return 0;
+}
+
+/* The table, the curves files and the checks. */
+static int report_runs(const cli_options *c, converge_run *run)
+{
+    int exit_code = 0;
     if (run->rank == 0) {
         converge_print_table(run, c->format);
         for (int o = 0; o < c->output_count && exit_code == GTAP_EXIT_OK; o++)
             exit_code = write_output(run, c->outputs[o]);
-        if (exit_code) goto done;
+        if (exit_code) return exit_code;
     }
     if (c->check) {
         int failed = converge_print_checks(run, run->rank == 0 ? (c->format == GTAP_OUT_TABLE ? stdout : stderr) : NULL);
         if (failed) exit_code = GTAP_EXIT_CHECK;
     }
-done:
+    return exit_code;
+}
+
+static int converge_main(const cli_options *c, converge_run *run)
+{
+    gtap_dataset *train = NULL, *test = NULL;
+    gtap_model *model = NULL;
+    run->strict = c->strict;
+    int exit_code = converge_load_data(c, run, &train, &test);
+    if (exit_code == 0) exit_code = prepare_runs(c, run, train, &model);
+    if (exit_code == 0) {
+        assess_step(run);
+        exit_code = compute_fstar(run, train, model);
+    }
+    if (exit_code == 0) exit_code = run_all_methods(run, model, train, test, c->capture);
+    if (exit_code == 0) exit_code = report_runs(c, run);
     for (int i = 0; i < run->method_count; i++) gtap_train_result_free(&run->methods[i].result);
     gtap_model_free(model);
     gtap_dataset_free(train);

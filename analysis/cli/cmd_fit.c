@@ -1,9 +1,12 @@
 /* cmd_fit.c - `gradtap fit FILE...`: per snapshot the count, mean, standard
  * deviation, skewness, excess kurtosis, min, max and fraction of exact
  * zeros (exact, over all d), maximum-likelihood fits of the Gaussian,
- * Laplace, Student-t and generalized normal families with standard errors,
- * log-likelihood, AIC and Kolmogorov-Smirnov distance, and the best family;
- * optionally a histogram with the fitted densities and Q-Q points. */
+ * Laplace, Student-t and generalized normal families to the non-zero values
+ * of a seeded random sample (exact zeros are an atom, docs/THEORY.md s.6)
+ * with standard errors, log-likelihood, AIC, Kolmogorov-Smirnov distance and
+ * p-value, convergence and degeneracy flags, and the best family ("none"
+ * when no family passes the KS test at 5%); optionally a histogram with the
+ * fitted densities and Q-Q points. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +20,17 @@ static const char usage[] =
     "Per snapshot: count (finite values), mean, std (ML), skewness, excess\n"
     "kurtosis, min, max, zero_fraction and nonfinite - exact over all d - and\n"
     "maximum-likelihood fits of gauss, laplace, student (nu) and gennorm\n"
-    "(beta) with standard errors, log-likelihood, AIC and KS distance, and the\n"
-    "family with the smallest AIC. The fits use all finite values when\n"
-    "d <= --fit-sample, else the deterministic subsample of every s-th value\n"
-    "(s = ceil(d/N); columns sample_n and sample_stride say which).\n"
+    "(beta) to the NON-ZERO values of the sample (exact zeros are reported as\n"
+    "zero_fraction, an atom no continuous family describes), with standard\n"
+    "errors (they assume the family is right), log-likelihood, AIC, KS distance\n"
+    "and p-value, and `best`: the smallest AIC among the families that\n"
+    "converged, are not degenerate and pass the KS test at 5%, or \"none\".\n"
+    "The sample is every finite value when d <= --fit-sample, else one random\n"
+    "value per block of s = ceil(d/N) values, seeded by --seed (columns\n"
+    "sample_n, sample_stride, sample_seed, fit_n).\n"
     "\n"
     "  --fit-sample N     largest sample the fits use (default 1048576)\n"
+    "  --seed N           seed of the random sample (default 0)\n"
     "  --hist BINS        histogram of the sample with each fitted density\n"
     "  --hist-scale S     linear (default) or log (of log10|u|, zeros left out)\n"
     "  --qq N             N quantile-quantile points per snapshot and family\n"
@@ -38,13 +46,19 @@ static const char usage[] =
     "exit codes: 0 ok, 2 usage or input error, 3 internal error\n";
 
 #define FAMILY_COLUMNS 9
+#define CHECK_COLUMNS 4
+/* The columns up to `file` are a contract (docs/CLI.md); later ones go after it. */
 enum {
     C_RANK, C_STEP, C_TENSOR, C_KIND, C_D, C_N, C_MEAN, C_STD, C_SKEW, C_KURT, C_MIN, C_MAX, C_ZERO, C_NONFINITE,
-    C_SAMPLE_N, C_SAMPLE_STRIDE, C_BEST, C_FAMILIES, C_FILE = C_FAMILIES + FAMILY_COLUMNS * GTAP_FAMILY_COUNT, C_COUNT
+    C_SAMPLE_N, C_SAMPLE_STRIDE, C_BEST, C_FAMILIES, C_FILE = C_FAMILIES + FAMILY_COLUMNS * GTAP_FAMILY_COUNT,
+    C_FIT_N, C_SAMPLE_SEED, C_KS_CRITICAL, C_BEST_AIC, C_CHECKS, C_COUNT = C_CHECKS + CHECK_COLUMNS * GTAP_FAMILY_COUNT
 };
 static const char *const family_fields[FAMILY_COLUMNS] = {"loc", "loc_se", "scale", "scale_se", "shape",
                                                           "shape_se", "loglik", "aic", "ks"};
+static const char *const check_fields[CHECK_COLUMNS] = {"converged", "degenerate", "ks_p", "note"};
+static const gtap_cell_type check_types[CHECK_COLUMNS] = {GTAP_CELL_BOOL, GTAP_CELL_BOOL, GTAP_CELL_DOUBLE, GTAP_CELL_STRING};
 static char family_column_names[GTAP_FAMILY_COUNT * FAMILY_COLUMNS][32];
+static char check_column_names[GTAP_FAMILY_COUNT * CHECK_COLUMNS][32];
 static gtap_column fit_columns[C_COUNT] = {
     {"rank", GTAP_CELL_INT, 0},       {"step", GTAP_CELL_INT, 0},      {"tensor", GTAP_CELL_STRING, 12},
     {"kind", GTAP_CELL_STRING, 0},    {"d", GTAP_CELL_INT, 0},         {"count", GTAP_CELL_INT, 0},
@@ -86,6 +100,16 @@ static void name_family_columns(void)
             fit_columns[C_FAMILIES + f * FAMILY_COLUMNS + j] = (gtap_column){name, GTAP_CELL_DOUBLE, 0};
         }
     fit_columns[C_FILE] = (gtap_column){"file", GTAP_CELL_STRING, 0};
+    fit_columns[C_FIT_N] = (gtap_column){"fit_n", GTAP_CELL_INT, 0};
+    fit_columns[C_SAMPLE_SEED] = (gtap_column){"sample_seed", GTAP_CELL_INT, 0};
+    fit_columns[C_KS_CRITICAL] = (gtap_column){"ks_critical", GTAP_CELL_DOUBLE, 0};
+    fit_columns[C_BEST_AIC] = (gtap_column){"best_aic", GTAP_CELL_STRING, 0};
+    for (int f = 0; f < GTAP_FAMILY_COUNT; f++)
+        for (int j = 0; j < CHECK_COLUMNS; j++) {
+            char *name = check_column_names[f * CHECK_COLUMNS + j];
+            snprintf(name, sizeof check_column_names[0], "%s_%s", gtap_family_name((gtap_family)f), check_fields[j]);
+            fit_columns[C_CHECKS + f * CHECK_COLUMNS + j] = (gtap_column){name, check_types[j], 0};
+        }
 }
 
 static int compare_float(const void *a, const void *b)
@@ -162,6 +186,34 @@ static int add_qq(fit_options *o, gtap_analysis *a, size_t index, const float *s
     return rc;
 }
 
+static void family_cells(gtap_cell *cells, const gtap_fit *fits, int fitted)
+{
+    for (int f = 0; f < GTAP_FAMILY_COUNT; f++) {
+        const gtap_fit *fit = &fits[f];
+        double values[FAMILY_COLUMNS] = {fit->loc, fit->loc_se, fit->scale, fit->scale_se, fit->shape,
+                                         fit->shape_se, fit->loglik, fit->aic, fit->ks};
+        for (int j = 0; j < FAMILY_COLUMNS; j++)
+            cells[C_FAMILIES + f * FAMILY_COLUMNS + j] = gtap_cell_num(fitted ? values[j] : NAN);
+        gtap_cell *check = &cells[C_CHECKS + f * CHECK_COLUMNS];
+        check[0] = gtap_cell_bool(fitted && fit->converged);
+        check[1] = gtap_cell_bool(!fitted || fit->degenerate);
+        check[2] = gtap_cell_num(fitted ? fit->ks_p : NAN);
+        check[3] = gtap_cell_str(fitted ? fit->note : "degenerate: fewer than 2 values in the sample");
+    }
+}
+
+/* The values the families were fitted to (the non-zero ones), sorted. */
+static int nonzero_sorted(const gtap_snapshot_data *data, float **sorted, uint64_t *n)
+{
+    *n = 0;
+    *sorted = malloc((size_t)(data->sample_count ? data->sample_count : 1) * sizeof **sorted);
+    if (*sorted == NULL) return gtap_set_error(GTAP_ENOMEM, "out of memory");
+    for (uint64_t i = 0; i < data->sample_count; i++)
+        if (data->sample[i] != 0.0f) (*sorted)[(*n)++] = data->sample[i];
+    qsort(*sorted, (size_t)*n, sizeof **sorted, compare_float);
+    return GTAP_OK;
+}
+
 static int fit_rows(gtap_analysis *a, size_t index, const gtap_snapshot_data *data, void *user)
 {
     fit_options *o = user;
@@ -169,8 +221,11 @@ static int fit_rows(gtap_analysis *a, size_t index, const gtap_snapshot_data *da
     const gtap_moments *m = &data->moments;
     gtap_fit fits[GTAP_FAMILY_COUNT];
     gtap_family best = GTAP_FAMILY_COUNT;
-    int fitted = data->sample_count >= 2 && gtap_fit_all(data->sample, data->sample_count, fits, &best) == GTAP_OK;
+    uint64_t zeros = 0;
+    int fitted = data->sample_count >= 2 &&
+                 gtap_fit_all_nonzero(data->sample, data->sample_count, fits, &best, &zeros) == GTAP_OK;
     if (!fitted) best = GTAP_FAMILY_COUNT;
+    uint64_t fit_n = fitted ? data->sample_count - zeros : 0;
     gtap_cell cells[C_COUNT];
     uint64_t nonfinite = m->nan_count + m->posinf_count + m->neginf_count;
     cells[C_RANK] = gtap_cell_int(item->rank);
@@ -189,23 +244,20 @@ static int fit_rows(gtap_analysis *a, size_t index, const gtap_snapshot_data *da
     cells[C_NONFINITE] = gtap_cell_int((int64_t)nonfinite);
     cells[C_SAMPLE_N] = gtap_cell_int((int64_t)data->sample_count);
     cells[C_SAMPLE_STRIDE] = gtap_cell_int((int64_t)data->sample_stride);
-    cells[C_BEST] = gtap_cell_str(fitted ? gtap_family_name(best) : "none");
-    for (int f = 0; f < GTAP_FAMILY_COUNT; f++) {
-        const gtap_fit *fit = &fits[f];
-        double values[FAMILY_COLUMNS] = {fit->loc, fit->loc_se, fit->scale, fit->scale_se, fit->shape,
-                                         fit->shape_se, fit->loglik, fit->aic, fit->ks};
-        for (int j = 0; j < FAMILY_COLUMNS; j++)
-            cells[C_FAMILIES + f * FAMILY_COLUMNS + j] = gtap_cell_num(fitted ? values[j] : NAN);
-    }
+    cells[C_BEST] = gtap_cell_str(gtap_family_name(best));
+    family_cells(cells, fits, fitted);
     cells[C_FILE] = gtap_cell_str(a->selection.paths[item->file]);
+    cells[C_FIT_N] = gtap_cell_int((int64_t)fit_n);
+    cells[C_SAMPLE_SEED] = gtap_cell_int((int64_t)data->sample_seed);
+    cells[C_KS_CRITICAL] = gtap_cell_num(gtap_ks_critical(fit_n, GTAP_FIT_ALPHA));
+    cells[C_BEST_AIC] = gtap_cell_str(gtap_family_name(fitted ? gtap_fit_best(fits, 0.0) : GTAP_FAMILY_COUNT));
     int rc = gtap_table_add(&a->table, index, cells);
     if (rc < 0 || !fitted || (o->hist_bins == 0 && o->qq_points == 0)) return rc;
-    float *sorted = malloc((size_t)data->sample_count * sizeof *sorted);
-    if (sorted == NULL) return gtap_set_error(GTAP_ENOMEM, "out of memory");
-    memcpy(sorted, data->sample, (size_t)data->sample_count * sizeof *sorted);
-    qsort(sorted, (size_t)data->sample_count, sizeof *sorted, compare_float);
-    if (o->hist_bins) rc = add_histogram(o, a, index, sorted, data->sample_count, fits);
-    if (rc == GTAP_OK && o->qq_points) rc = add_qq(o, a, index, sorted, data->sample_count, fits);
+    float *sorted = NULL;
+    uint64_t n = 0;
+    if ((rc = nonzero_sorted(data, &sorted, &n)) < 0) return rc;
+    if (o->hist_bins && n > 0) rc = add_histogram(o, a, index, sorted, n, fits);
+    if (rc == GTAP_OK && o->qq_points && n > 0) rc = add_qq(o, a, index, sorted, n, fits);
     free(sorted);
     return rc;
 }
@@ -229,6 +281,7 @@ int gtap_cmd_fit(int argc, char **argv)
         {"hist", required_argument, NULL, 'H'},
         {"hist-scale", required_argument, NULL, 'L'},
         {"qq", required_argument, NULL, 'Q'},
+        {"seed", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
     name_family_columns();
@@ -244,6 +297,7 @@ int gtap_cmd_fit(int argc, char **argv)
         switch (option) {
         case 'H': exit_code = gtap_cli_parse_u64("--hist", optarg, 1, 1000000, &o.hist_bins); break;
         case 'Q': exit_code = gtap_cli_parse_u64("--qq", optarg, 1, 1000000, &o.qq_points); break;
+        case 'S': exit_code = gtap_cli_parse_u64("--seed", optarg, 0, INT64_MAX, &a.sample_seed); break;
         case 'L':
             if (strcmp(optarg, "log") == 0) o.hist_log = 1;
             else if (strcmp(optarg, "linear") != 0) exit_code = gtap_cli_error(GTAP_EXIT_USAGE, "--hist-scale: '%s' is not linear or log", optarg);

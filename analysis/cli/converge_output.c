@@ -13,6 +13,20 @@ double converge_final_objective(const converge_method *m)
     return isnan(m->result.final_average_loss) ? m->result.final_loss : m->result.final_average_loss;
 }
 
+/* The f* line says which problem f* belongs to (docs/THEORY.md s.8): the
+ * trainer computes with float32 values, so a file's f* is either that of
+ * its float32 rounding (default) or of the data as written (--precision
+ * double); synthetic data are float32 by construction. */
+static void print_fstar_line(const converge_run *run)
+{
+    const char *what = run->fstar_double ? "of the data as written (float64 values; training uses them rounded to float32)"
+                       : strcmp(run->data_name, "synthetic") == 0 ? "of the data as generated (float32 values)"
+                                                                   : "of the data rounded to float32, as the trainer stores "
+                                                                     "them (--precision double: of the data as written)";
+    printf("# f* = %.15g %s; Newton-CG: %d iterations, %d CG steps, ||grad f|| = %.2e\n", run->fstar, what,
+           run->fstar_newton, run->fstar_cg, run->fstar_grad_norm);
+}
+
 static const gtap_column table_columns[] = {
     {"method", GTAP_CELL_STRING, 14}, {"memory", GTAP_CELL_BOOL, 0},      {"k", GTAP_CELL_INT, 0},
     {"steps", GTAP_CELL_INT, 0},      {"loss", GTAP_CELL_DOUBLE, 11},     {"avg_loss", GTAP_CELL_DOUBLE, 11},
@@ -21,6 +35,19 @@ static const gtap_column table_columns[] = {
     {"diverged", GTAP_CELL_BOOL, 0},
 };
 enum { TABLE_COLUMNS = sizeof table_columns / sizeof table_columns[0] };
+
+/* One line per diverged run, with the rule that fired (docs/THEORY.md s.8). */
+static void warn_diverged(const converge_method *m)
+{
+    const gtap_train_result *r = &m->result;
+    if (!r->diverged) return;
+    if (r->diverged_reason == GTAP_DIVERGED_LOSS_GROWTH)
+        gtap_cli_warn("%s diverged: f(x_T) = %.3g > %g x f(x_0) = %.4g", m->name, r->final_loss, GTAP_DIVERGENCE_FACTOR,
+                      r->initial_loss);
+    else
+        gtap_cli_warn("%s diverged: a gradient, the loss or a parameter became non-finite at step %llu (the run stopped)",
+                      m->name, (unsigned long long)r->diverged_step);
+}
 
 void converge_print_table(const converge_run *run, gtap_out_format format)
 {
@@ -39,9 +66,11 @@ void converge_print_table(const converge_run *run, gtap_out_format format)
         else
             printf("lr %g, %s, momentum %g\n", o->schedule.lr,
                    o->schedule.kind == GTAP_SCHEDULE_STEP ? "step decay" : "constant", o->momentum);
-        if (!isnan(run->fstar))
-            printf("# f* = %.12f (Newton-CG: %d iterations, %d CG steps, ||grad f|| = %.2e)\n", run->fstar,
-                   run->fstar_newton, run->fstar_cg, run->fstar_grad_norm);
+        if (!isnan(run->fstar)) print_fstar_line(run);
+        if (!isnan(run->smoothness))
+            printf("# step: eta_0 = %.4g, L <= max_i ||a_i||^2/4 + lambda = %.4g%s, eta_0 L = %.3g%s\n", run->eta0,
+                   run->smoothness, run->normalized ? " (rows normalised)" : "", run->eta0 * run->smoothness,
+                   run->eta0 * run->smoothness > CONVERGE_STEP_WARN ? " (large: see the warning)" : "");
     }
     gtap_out out;
     gtap_out_begin(&out, stdout, format, table_columns, TABLE_COLUMNS);
@@ -58,6 +87,7 @@ void converge_print_table(const converge_run *run, gtap_out_format format)
         gtap_out_row(&out, cells);
     }
     gtap_out_end(&out);
+    for (int i = 0; i < run->method_count; i++) warn_diverged(&run->methods[i]);
 }
 
 static int write_csv(const converge_run *run, const char *path)

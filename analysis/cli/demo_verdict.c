@@ -1,7 +1,7 @@
 /* demo_verdict.c - the short verdict `gradtap demo` prints, computed from
  * the CSV tables its steps wrote: how many snapshots hold the tight bound
  * (1-k/d)^2 and the loose bound 1-k/d (docs/THEORY.md s.2), which distribution
- * family fits best, and how close Gaussian-k and top-k came to dense. */
+ * family fits best (or that none fits, s.6), and how close Gaussian-k and top-k came to dense. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,46 +134,73 @@ static int verdict_bounds(FILE *out, const char *dir)
     return missing;
 }
 
+/* How often each name of one column appears among the acc rows, most
+ * frequent first; "none" is counted apart. */
+typedef struct name_counts {
+    const char *names[MAX_GROUPS];
+    size_t counts[MAX_GROUPS], families, total, none;
+} name_counts;
+
+static void count_names(const demo_csv *fit, int column, name_counts *c)
+{
+    memset(c, 0, sizeof *c);
+    int kind = demo_csv_column(fit, "kind");
+    for (size_t r = 0; column >= 0 && r < demo_csv_rows(fit); r++) {
+        if (kind >= 0 && strcmp(demo_csv_text(fit, r, kind), "acc") != 0) continue;
+        const char *name = demo_csv_text(fit, r, column);
+        if (name[0] == '\0') continue;
+        c->total++;
+        if (strcmp(name, "none") == 0) {
+            c->none++;
+            continue;
+        }
+        size_t f = 0;
+        while (f < c->families && strcmp(c->names[f], name) != 0) f++;
+        if (f == c->families && c->families < MAX_GROUPS) {
+            c->names[c->families] = name;
+            c->counts[c->families++] = 0;
+        }
+        if (f < c->families) c->counts[f]++;
+    }
+    for (size_t i = 0; i < c->families; i++) /* a handful of families: selection sort */
+        for (size_t j = i + 1; j < c->families; j++)
+            if (c->counts[j] > c->counts[i]) {
+                size_t tc = c->counts[i]; c->counts[i] = c->counts[j]; c->counts[j] = tc;
+                const char *tn = c->names[i]; c->names[i] = c->names[j]; c->names[j] = tn;
+            }
+}
+
+/* `best` is a family only where it passed the KS test at 5% (docs/CLI.md
+ * "fit"); when none did, the verdict says so and gives the AIC ranking
+ * (best_aic) as what it is: the least bad family, not a fit. */
 static int verdict_fit(FILE *out, const char *dir)
 {
     demo_csv *fit = open_table(out, dir, "fit.csv");
     if (fit == NULL) return 1;
     int best = demo_csv_column(fit, "best");
     if (best < 0) best = demo_csv_column(fit, "best_family");
-    int kind = demo_csv_column(fit, "kind");
-    const char *names[MAX_GROUPS];
-    size_t counts[MAX_GROUPS], families = 0, total = 0;
-    for (size_t r = 0; r < demo_csv_rows(fit); r++) {
-        if (kind >= 0 && strcmp(demo_csv_text(fit, r, kind), "acc") != 0) continue;
-        const char *name = demo_csv_text(fit, r, best);
-        if (name[0] == '\0') continue;
-        size_t f = 0;
-        while (f < families && strcmp(names[f], name) != 0) f++;
-        if (f == families && families < MAX_GROUPS) {
-            names[families] = name;
-            counts[families++] = 0;
-        }
-        if (f < families) counts[f]++;
-        total++;
-    }
-    if (total == 0) {
+    name_counts c, aic;
+    count_names(fit, best, &c);
+    count_names(fit, demo_csv_column(fit, "best_aic"), &aic);
+    char p1[32];
+    if (c.total == 0) {
         fprintf(out, "  best-fitting family: no fitted snapshots (fit.csv has no `best` values)\n");
         demo_csv_free(fit);
         return 1;
     }
-    /* Order by count (a handful of families: selection sort). */
-    for (size_t i = 0; i < families; i++) {
-        for (size_t j = i + 1; j < families; j++) {
-            if (counts[j] > counts[i]) {
-                size_t tc = counts[i]; counts[i] = counts[j]; counts[j] = tc;
-                const char *tn = names[i]; names[i] = names[j]; names[j] = tn;
-            }
-        }
+    if (c.families == 0) {
+        fprintf(out, "  distribution fit: no family fits (KS test at 5%%) in any of %zu snapshots", c.total);
+        if (aic.families)
+            fprintf(out, "; smallest AIC, a relative ranking only: %s in %zu", aic.names[0], aic.counts[0]);
+        fputc('\n', out);
+        demo_csv_free(fit);
+        return 0;
     }
-    char p1[32];
-    fprintf(out, "  best-fitting family (smallest AIC, per layer and step): %s in %zu of %zu snapshots (%s)",
-            names[0], counts[0], total, percent_text(p1, sizeof p1, counts[0], total));
-    for (size_t f = 1; f < families; f++) fprintf(out, "%s %s %zu", f == 1 ? "; then" : ",", names[f], counts[f]);
+    fprintf(out, "  best-fitting family (smallest AIC among those passing the KS test at 5%%, per layer and step): "
+                 "%s in %zu of %zu snapshots (%s)", c.names[0], c.counts[0], c.total,
+            percent_text(p1, sizeof p1, c.counts[0], c.total));
+    for (size_t f = 1; f < c.families; f++) fprintf(out, "%s %s %zu", f == 1 ? "; then" : ",", c.names[f], c.counts[f]);
+    if (c.none) fprintf(out, "; no family fits %zu", c.none);
     fputc('\n', out);
     demo_csv_free(fit);
     return 0;

@@ -301,13 +301,18 @@ typedef struct stream_state {
     uint64_t chunks;       /* chunks processed this pass */
 } stream_state;
 
+/* One seeded random index per block of sample_stride values
+ * (gtap_sample_random_index, docs/THEORY.md s.6): a pure function of the
+ * block, so a block cut by a chunk boundary is taken once. */
 static void take_sample(stream_state *st, const float *u, uint64_t n)
 {
     gtap_snapshot_data *data = st->data;
-    if (data->sample_capacity == 0) return;
-    uint64_t s = data->sample_stride, first = st->position % s ? s - st->position % s : 0;
-    for (uint64_t i = first; i < n && data->sample_count < data->sample_capacity; i += s)
-        if (isfinite(u[i])) data->sample[data->sample_count++] = u[i];
+    if (data->sample_capacity == 0 || n == 0) return;
+    uint64_t s = data->sample_stride, begin = st->position, end = begin + n;
+    for (uint64_t b = begin / s; b * s < end && data->sample_count < data->sample_capacity; b++) {
+        uint64_t i = gtap_sample_random_index(data->sample_seed, b, s, st->item->d);
+        if (i >= begin && i < end && isfinite(u[i - begin])) data->sample[data->sample_count++] = u[i - begin];
+    }
 }
 
 static int flush_chunk(stream_state *st)
@@ -372,9 +377,10 @@ static int stream_pass(stream_state *st, int pass)
 }
 
 int gtap_selection_analyse(gtap_selection *s, const gtap_snapshot_ref *item, gtap_tail_team *team, const uint64_t *ks,
-                           size_t nk, uint64_t sample_max, gtap_snapshot_data *data)
+                           size_t nk, uint64_t sample_max, uint64_t sample_seed, gtap_snapshot_data *data)
 {
     gtap_snapshot_data_free(data);
+    data->sample_seed = sample_seed;
     data->results = calloc(nk ? nk : 1, sizeof *data->results);
     if (data->results == NULL) return gtap_set_error(GTAP_ENOMEM, "out of memory");
     if (sample_max > 0) {

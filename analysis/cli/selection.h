@@ -103,8 +103,10 @@ const char *gtap_selection_tensor_name(const gtap_selection *selection, const gt
 typedef struct gtap_snapshot_data {
     gtap_moments moments;
     gtap_tail_result *results;  /* nk, in the order of ks */
-    float *sample;              /* finite values at indices 0, s, 2s, ... (s = stride) */
+    float *sample;              /* finite values at one seeded random index per block of s = stride
+                                 * values (gtap_sample_random_index), in block order */
     uint64_t sample_count, sample_stride, sample_capacity;
+    uint64_t sample_seed;       /* the seed of that sample */
     const float *whole;         /* all d values when they fit in one chunk, else NULL (valid until the next call) */
 } gtap_snapshot_data;
 
@@ -112,10 +114,12 @@ void gtap_snapshot_data_free(gtap_snapshot_data *data);
 
 /* Analyse one snapshot: two streamed passes over its chunks (the second
  * only when needed) through `team`, ks given as nk values (each <= d),
- * and the subsample of at most sample_max values (0: none). @return
+ * and the random subsample of at most sample_max values (0: none) under
+ * sample_seed. @return
  * GTAP_OK or a gtap_status with the message set. */
 int gtap_selection_analyse(gtap_selection *selection, const gtap_snapshot_ref *item, gtap_tail_team *team,
-                           const uint64_t *ks, size_t nk, uint64_t sample_max, gtap_snapshot_data *data);
+                           const uint64_t *ks, size_t nk, uint64_t sample_max, uint64_t sample_seed,
+                           gtap_snapshot_data *data);
 
 /* MPI: this process's rank and the world size (0 and 1 without MPI or when
  * not launched by mpirun). gtap_selection_mpi_start() initialises MPI when

@@ -261,6 +261,66 @@ static void test_curve_and_fit(void)
     if (r) fclose(r);
 }
 
+/* 0-based index of column `name` in the CSV header, or -1. */
+static int csv_column(const char *csv, const char *name)
+{
+    size_t len = strlen(name);
+    int column = 0;
+    for (const char *p = csv; p && *p && *p != '\n'; column++) {
+        if (strncmp(p, name, len) == 0 && (p[len] == ',' || p[len] == '\n')) return column;
+        p = strpbrk(p, ",\n");
+        if (p && *p == ',') p++;
+        else break;
+    }
+    return -1;
+}
+
+/* `gradtap fit` on an interleaved vector (even entries N(0,1), odd entries
+ * N(0, 7.1^2)) with a sample of 1 in 8: the seeded random sample sees both
+ * halves (sd 5.07; the old stride-8 sample saw sd 1), the seed is a column
+ * and decides the sample; the added columns come after `file`; an all-zero
+ * vector has best "none" (docs/THEORY.md s.6). */
+static void test_fit_random_sample_and_checks(void)
+{
+    write_files();
+    enum { D = 400000 };
+    char path[512], args[2048], *out = NULL, *again = NULL;
+    snprintf(path, sizeof path, "%s", gtap_test_path("interleaved.h5"));
+    float *u = malloc(D * sizeof *u);
+    uint64_t state = gtap_test_seed("cli fit interleaved");
+    ref_fill(u, D, "gauss", &state);
+    for (int i = 1; i < D; i += 2) u[i] *= 7.1f;
+    gtap_writer_options o;
+    gtap_writer_options_init(&o);
+    gtap_writer *w = NULL;
+    GT_ASSERT_OK(gtap_writer_create(path, &o, &w));
+    GT_ASSERT_OK(gtap_writer_add_tensor(w, "fc1.w", D, GTAP_FLOAT32));
+    GT_ASSERT_OK(gtap_writer_write_float32(w, "fc1.w", GTAP_KIND_GRAD, 0, u));
+    GT_ASSERT_OK(gtap_writer_close(w));
+    free(u);
+    snprintf(args, sizeof args, "fit --fit-sample 50000 --seed 3 -f csv %s", path);
+    GT_ASSERT_INT_EQ(run(args, &out, NULL), 0);
+    GT_ASSERT_INT_EQ(run(args, &again, NULL), 0);
+    GT_ASSERT_STR_EQ(out, again); /* same seed, same sample, same row */
+    int scale = csv_column(out, "gauss_scale"), seed = csv_column(out, "sample_seed"), file = csv_column(out, "file");
+    int stride = csv_column(out, "sample_stride"), converged = csv_column(out, "gennorm_converged");
+    GT_ASSERT(scale > 0 && seed > file && converged > file && csv_column(out, "ks_critical") > file);
+    GT_ASSERT(csv_column(out, "best_aic") > file && csv_column(out, "gauss_ks_p") > file && csv_column(out, "fit_n") > file);
+    printf(" [interleaved: gauss_scale %.3f]", csv_field(out, 1, scale));
+    GT_ASSERT_NEAR(csv_field(out, 1, scale), sqrt((1.0 + 7.1 * 7.1) / 2.0), 0.2, 0);
+    GT_ASSERT_NEAR(csv_field(out, 1, seed), 3, 0, 0);
+    GT_ASSERT_NEAR(csv_field(out, 1, stride), 8, 0, 0);
+    GT_ASSERT_STR_CONTAINS(out, ",none,"); /* a mixture of two Gaussians: no family passes KS */
+    free(out);
+    free(again);
+    snprintf(args, sizeof args, "fit --tensor zero --kind residual --steps 5:5 -f csv %s", file_main);
+    GT_ASSERT_INT_EQ(run(args, &out, NULL), 0);
+    GT_ASSERT(csv_column(out, "best") >= 0);
+    GT_ASSERT_STR_CONTAINS(out, "fewer than 2 non-zero values");
+    GT_ASSERT(out && strstr(out, ",none,") != NULL && strstr(out, ",inf,") == NULL && strstr(out, ",-inf,") == NULL);
+    free(out);
+}
+
 int main(int argc, char **argv)
 {
     CU_TestInfo tests[] = {
@@ -269,6 +329,7 @@ int main(int argc, char **argv)
         {"bounds: --check, zero vectors, NaN", test_check_and_special_vectors},
         {"bad options and files: exit 2, one line", test_bad_input},
         {"curve and fit", test_curve_and_fit},
+        {"fit: random sample, seed, checks after the contract", test_fit_random_sample_and_checks},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"cli analysis", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};

@@ -145,6 +145,13 @@ static int child_tries_to_write(const char *path)
 
 static void test_second_writer_in_another_process_is_refused(void)
 {
+#ifdef __SANITIZE_THREAD__
+    /* TSan cannot start threads in a child forked from a threaded process
+     * (the child's capture needs its writer thread); the plain and the
+     * ASan+UBSan passes run this case. */
+    printf("(skipped under ThreadSanitizer) ");
+    return;
+#endif
     char path[600];
     snprintf(path, sizeof path, "%s", gtap_test_path("fork.h5"));
     gtap_capture_options options = test_options();

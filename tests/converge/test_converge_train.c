@@ -11,6 +11,7 @@
 #include "gradtap/capture.h"
 #include "gradtap/format.h"
 #include "gradtap/train.h"
+#include "converge_fixtures.h"
 #include "gtap_test.h"
 
 /* A small logistic problem written by the test itself. */
@@ -172,10 +173,7 @@ static void test_invariant_and_bound(void)
 {
     uint64_t seed = gtap_test_seed("invariant");
     gtap_dataset *data = small_logreg(2000, 300, seed);
-    gtap_model_options mo;
-    gtap_model_options_init(&mo, GTAP_MODEL_LOGREG);
-    gtap_model *model = NULL;
-    GT_ASSERT_OK(gtap_model_create(&mo, data, &model));
+    gtap_model *model = logreg_model(data);
     gtap_train_result r;
     for (int workers = 1; workers <= 4; workers += 3) {
         run_small(data, model, workers, seed, 0, GTAP_TRAIN_FAULT_NONE, &r);
@@ -199,10 +197,7 @@ static void test_determinism(void)
 {
     uint64_t seed = gtap_test_seed("determinism");
     gtap_dataset *data = small_logreg(1000, 200, seed);
-    gtap_model_options mo;
-    gtap_model_options_init(&mo, GTAP_MODEL_LOGREG);
-    gtap_model *model = NULL;
-    GT_ASSERT_OK(gtap_model_create(&mo, data, &model));
+    gtap_model *model = logreg_model(data);
     gtap_train_result a, b, c;
     run_small(data, model, 4, seed, 0, GTAP_TRAIN_FAULT_NONE, &a);
     run_small(data, model, 4, seed, 0, GTAP_TRAIN_FAULT_NONE, &b);
@@ -225,10 +220,7 @@ static void test_capture_and_results(void)
 {
     uint64_t seed = gtap_test_seed("capture");
     gtap_dataset *data = small_logreg(400, 100, seed);
-    gtap_model_options mo;
-    gtap_model_options_init(&mo, GTAP_MODEL_LOGREG);
-    gtap_model *model = NULL;
-    GT_ASSERT_OK(gtap_model_create(&mo, data, &model));
+    gtap_model *model = logreg_model(data);
     char base[4096];
     snprintf(base, sizeof base, "%s", gtap_test_path("run.h5"));
     gtap_train_options o;
@@ -287,10 +279,7 @@ static void test_capture_and_results(void)
 static void test_bad_options(void)
 {
     gtap_dataset *data = small_logreg(50, 10, 1);
-    gtap_model_options mo;
-    gtap_model_options_init(&mo, GTAP_MODEL_LOGREG);
-    gtap_model *model = NULL;
-    GT_ASSERT_OK(gtap_model_create(&mo, data, &model));
+    gtap_model *model = logreg_model(data);
     gtap_train_options o;
     gtap_train_options_init(&o);
     gtap_train_result r;
@@ -308,6 +297,8 @@ static void test_bad_options(void)
     gtap_train_result_free(&r);
     gtap_dataset *images = NULL;
     GT_ASSERT_OK(gtap_dataset_synthetic_images(10, 1, 1, &images));
+    gtap_model_options mo;
+    gtap_model_options_init(&mo, GTAP_MODEL_LOGREG);
     gtap_model *wrong = NULL;
     GT_ASSERT_STATUS(gtap_model_create(&mo, images, &wrong), GTAP_EINVAL); /* logreg on 10 classes */
     gtap_dataset_free(images);

@@ -60,7 +60,8 @@ GTAP_API int gtap_tail_team_refine(gtap_tail_team *team, const float *u, uint64_
  * @return as gtap_tail_finish. */
 GTAP_API int gtap_tail_team_finish(gtap_tail_team *team, gtap_tail_result *results, gtap_moments *moments);
 
-/* gtap_sample_stride() - the deterministic subsample of u[0..d): the
+/* gtap_sample_stride() - the deterministic strided subsample of u[0..d) (the
+ * CLI no longer uses it: see gtap_sample_random()): the
  * coordinates with index i = 0, s, 2s, ... (s = ceil(d / max); s = 1 when
  * d <= max) that are finite, so at most `max` values. The same input always
  * gives the same sample; gtap_sample_index_stride() gives s for a d, so a
@@ -73,6 +74,25 @@ GTAP_API int gtap_sample_stride(const float *u, uint64_t d, uint64_t max, float 
 
 /* s = ceil(d / max) (1 when d <= max; max >= 1). */
 GTAP_API uint64_t gtap_sample_index_stride(uint64_t d, uint64_t max);
+
+/* gtap_sample_random_index() - the index that the seeded random subsample
+ * takes from block `block` of u[0..d): the blocks are [b s, min((b+1) s, d))
+ * with s = gtap_sample_index_stride(d, max), and block b gives
+ * b s + gtap_srng_below(seed, b, &counter, length) with counter = 0: one
+ * uniformly random index per block (stratified random sampling), a pure
+ * function of (seed, b), so chunked, threaded and MPI callers take the same
+ * sample. A strided sample aliases with the layout of a tensor (every 8th
+ * value of an interleaved vector is one of its halves); this does not.
+ * s = 1 takes every index. Returns d for a block past the end. */
+GTAP_API uint64_t gtap_sample_random_index(uint64_t seed, uint64_t block, uint64_t stride, uint64_t d);
+
+/* gtap_sample_random() - the seeded random subsample of u[0..d): the finite
+ * values at gtap_sample_random_index(seed, b, s, d) for b = 0, 1, ..., in
+ * block order, so at most `max` values. *sample (malloc'ed, free() it)
+ * receives *count values; *stride the block length s (1 = every value).
+ * `max` >= 1. @return GTAP_OK; GTAP_EINVAL; GTAP_EOVERFLOW; GTAP_ENOMEM. */
+GTAP_API int gtap_sample_random(const float *u, uint64_t d, uint64_t max, uint64_t seed, float **sample,
+                                uint64_t *count, uint64_t *stride);
 
 /* k for a density (docs/THEORY.md s.1): max(1, floor(rho * d)),
  * clamped to d; 0 only when d = 0. rho in (0, 1]. */

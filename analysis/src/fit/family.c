@@ -15,6 +15,7 @@ const char *gtap_family_name(gtap_family family)
     case GTAP_FAMILY_LAPLACE: return "laplace";
     case GTAP_FAMILY_STUDENT: return "student";
     case GTAP_FAMILY_GENNORM: return "gennorm";
+    case GTAP_FAMILY_COUNT: return "none";
     default: return "invalid";
     }
 }

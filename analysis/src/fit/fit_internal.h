@@ -14,8 +14,9 @@ double gtap_family_logpdf_kernel(const gtap_fit *fit, double z);
 /* P(X > x), accurate in the upper tail. */
 double gtap_family_sf(const gtap_fit *fit, double x);
 
-/* Standard errors of (loc, scale, shape) from a numerical Hessian of the
- * negative log-likelihood at the fit (NaN where not positive definite). */
-void gtap_fit_numeric_se(gtap_fit *fit, const float *x, uint64_t n);
+/* Standard errors of (loc, scale, shape) from the expected (Fisher)
+ * information at the fit and fit->n (docs/THEORY.md s.6); NaN, with
+ * fit->note saying why, where the information does not exist. */
+void gtap_fit_fisher_se(gtap_fit *fit);
 
 #endif

@@ -1,9 +1,11 @@
-/* fit_ml.c - maximum-likelihood fits of the four families (gradtap/fit.h):
- * closed forms for gauss and laplace, Nelder-Mead (GSL multimin) for
- * Student-t (loc, log scale, log nu) and the generalized normal (loc,
- * log beta, scale profiled out), then log-likelihood, AIC and KS. */
+/* fit_ml.c - maximum-likelihood fits of the four families (gradtap/fit.h,
+ * docs/THEORY.md s.6): closed forms for gauss and laplace, Nelder-Mead
+ * (GSL multimin) for Student-t (loc, log scale, log nu) and the generalized
+ * normal (loc, log beta, scale profiled out), then log-likelihood, AIC, KS
+ * distance and p-value, the checks that mark a fit degenerate, and the
+ * choice of `best`. Every fit runs on a copy of the sample scaled by a
+ * power of two (exact), so that |x| < 1 and no sum or power overflows. */
 #include <gsl/gsl_multimin.h>
-#include <gsl/gsl_statistics_float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +19,15 @@
 #define BETA_MIN 0.1
 #define BETA_MAX 20.0
 #define MAX_ITERATIONS 2000
+/* A shape this close to its lower bound, or this share of the sample tied
+ * at the location, is an atom the continuous family cannot describe. */
+#define AT_BOUND 1.02
+#define ATOM_SHARE 0.01
 
 typedef struct sample {
-    const float *x;
+    const float *x;        /* sorted, scaled: |x| < 1 */
     uint64_t n;
+    double median, spread; /* robust start and the units of the optimiser */
 } sample;
 
 static int compare_float(const void *a, const void *b)
@@ -29,10 +36,26 @@ static int compare_float(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static double median_sorted(const float *x, uint64_t n)
+{
+    return n % 2 ? (double)x[n / 2] : 0.5 * ((double)x[n / 2 - 1] + (double)x[n / 2]);
+}
+
+static double quantile_sorted(const float *x, uint64_t n, double p)
+{
+    double at = p * (double)(n - 1);
+    uint64_t i = (uint64_t)at;
+    if (i + 1 >= n) return (double)x[n - 1];
+    return (double)x[i] + (at - (double)i) * ((double)x[i + 1] - (double)x[i]);
+}
+
 static double mean_abs_deviation(const sample *s, double center, double power)
 {
     double sum = 0.0;
-    for (uint64_t i = 0; i < s->n; i++) sum += pow(fabs((double)s->x[i] - center), power);
+    if (power == 1.0)
+        for (uint64_t i = 0; i < s->n; i++) sum += fabs((double)s->x[i] - center);
+    else
+        for (uint64_t i = 0; i < s->n; i++) sum += pow(fabs((double)s->x[i] - center), power);
     return sum / (double)s->n;
 }
 
@@ -44,27 +67,24 @@ static void fit_gauss(const sample *s, gtap_fit *f)
     for (uint64_t i = 0; i < s->n; i++) m2 += ((double)s->x[i] - mean) * ((double)s->x[i] - mean);
     f->loc = mean;
     f->scale = sqrt(m2 / (double)s->n);
-    f->loc_se = f->scale / sqrt((double)s->n);
-    f->scale_se = f->scale / sqrt(2.0 * (double)s->n);
     f->converged = 1;
 }
 
-static void fit_laplace(const sample *s, const float *sorted, gtap_fit *f)
+static void fit_laplace(const sample *s, gtap_fit *f)
 {
-    f->loc = gsl_stats_float_median_from_sorted_data(sorted, 1, (size_t)s->n);
+    f->loc = s->median;
     f->scale = mean_abs_deviation(s, f->loc, 1.0);
-    f->loc_se = f->scale / sqrt((double)s->n);
-    f->scale_se = f->scale / sqrt((double)s->n);
     f->converged = 1;
 }
 
-/* Negative mean log-likelihood of Student-t at v = (loc, log s, log nu). */
+/* Negative mean log-likelihood of Student-t at
+ * v = ((loc - median) / spread, log(s / spread), log nu). */
 static double student_objective(const gsl_vector *v, void *params)
 {
     const sample *s = params;
     gtap_fit f = {.family = GTAP_FAMILY_STUDENT};
-    f.loc = gsl_vector_get(v, 0);
-    f.scale = exp(gsl_vector_get(v, 1));
+    f.loc = s->median + s->spread * gsl_vector_get(v, 0);
+    f.scale = s->spread * exp(gsl_vector_get(v, 1));
     f.shape = exp(gsl_vector_get(v, 2));
     if (!(f.scale > 0) || !isfinite(f.scale) || f.shape < NU_MIN || f.shape > NU_MAX) return INFINITY;
     return -gtap_fit_loglik(&f, s->x, s->n) / (double)s->n;
@@ -77,10 +97,11 @@ static double gennorm_scale(const sample *s, double loc, double beta)
     return pow(beta * mean_abs_deviation(s, loc, beta), 1.0 / beta);
 }
 
+/* v = ((loc - median) / spread, log beta) */
 static double gennorm_objective(const gsl_vector *v, void *params)
 {
     const sample *s = params;
-    double beta = exp(gsl_vector_get(v, 1)), loc = gsl_vector_get(v, 0);
+    double beta = exp(gsl_vector_get(v, 1)), loc = s->median + s->spread * gsl_vector_get(v, 0);
     if (beta < BETA_MIN || beta > BETA_MAX) return INFINITY;
     double scale = gennorm_scale(s, loc, beta);
     if (!(scale > 0) || !isfinite(scale)) return INFINITY;
@@ -88,7 +109,8 @@ static double gennorm_objective(const gsl_vector *v, void *params)
     return -(log(beta) - log(2.0 * scale) - lgamma(1.0 / beta) - 1.0 / beta);
 }
 
-/* Nelder-Mead from `start` with initial `steps`; the minimiser in start. */
+/* Nelder-Mead from `start` with initial `steps`; the minimiser in start.
+ * @return 1 converged, 0 not, GTAP_ENOMEM. */
 static int minimise(gsl_multimin_function *fn, gsl_vector *start, const double *steps, double tolerance)
 {
     size_t dim = fn->n;
@@ -116,94 +138,193 @@ static int minimise(gsl_multimin_function *fn, gsl_vector *start, const double *
     return converged;
 }
 
-/* Robust starting values: median and the scale from the MAD. */
-static void robust_start(const float *sorted, uint64_t n, double *median, double *spread)
+static int fit_student(const sample *s, gtap_fit *f)
 {
-    *median = gsl_stats_float_median_from_sorted_data(sorted, 1, (size_t)n);
-    double q1 = gsl_stats_float_quantile_from_sorted_data(sorted, 1, (size_t)n, 0.25);
-    double q3 = gsl_stats_float_quantile_from_sorted_data(sorted, 1, (size_t)n, 0.75);
-    *spread = (q3 - q1) / 1.349;
-    if (!(*spread > 0)) *spread = (double)(sorted[n - 1] - sorted[0]) / 4.0;
-}
-
-static int fit_iterative(const sample *s, const float *sorted, gtap_fit *f)
-{
-    double median, spread;
-    robust_start(sorted, s->n, &median, &spread);
-    if (!(spread > 0)) return GTAP_OK; /* degenerate: handled by the caller */
-    gsl_vector *v = gsl_vector_alloc(f->family == GTAP_FAMILY_STUDENT ? 3 : 2);
+    gsl_vector *v = gsl_vector_calloc(3);
     if (v == NULL) return GTAP_ENOMEM;
-    gsl_multimin_function fn = {.n = v->size, .params = (void *)s};
-    int converged;
-    if (f->family == GTAP_FAMILY_STUDENT) {
-        fn.f = student_objective;
-        gsl_vector_set(v, 0, median);
-        gsl_vector_set(v, 1, log(spread));
-        gsl_vector_set(v, 2, log(5.0));
-        double steps[3] = {0.1 * spread, 0.2, 0.5};
-        converged = minimise(&fn, v, steps, 1e-7);
-        f->loc = gsl_vector_get(v, 0);
-        f->scale = exp(gsl_vector_get(v, 1));
-        f->shape = exp(gsl_vector_get(v, 2));
-    } else {
-        fn.f = gennorm_objective;
-        gsl_vector_set(v, 0, median);
-        gsl_vector_set(v, 1, log(1.5));
-        double steps[2] = {0.1 * spread, 0.3};
-        converged = minimise(&fn, v, steps, 1e-7);
-        f->loc = gsl_vector_get(v, 0);
-        f->shape = exp(gsl_vector_get(v, 1));
-        f->scale = gennorm_scale(s, f->loc, f->shape);
-    }
+    gsl_multimin_function fn = {.f = student_objective, .n = 3, .params = (void *)s};
+    gsl_vector_set(v, 2, log(5.0));
+    double steps[3] = {0.1, 0.2, 0.5};
+    int converged = minimise(&fn, v, steps, 1e-7);
+    f->loc = s->median + s->spread * gsl_vector_get(v, 0);
+    f->scale = s->spread * exp(gsl_vector_get(v, 1));
+    f->shape = exp(gsl_vector_get(v, 2));
     gsl_vector_free(v);
     if (converged < 0) return converged;
     f->converged = converged;
-    gtap_fit_numeric_se(f, s->x, s->n);
     return GTAP_OK;
 }
 
-static int fit_sorted(const sample *s, const float *sorted, gtap_family family, gtap_fit *f)
+/* Index of the sample value nearest to `at`. */
+static uint64_t nearest_index(const sample *s, double at)
+{
+    uint64_t lo = 0, hi = s->n; /* first index with x >= at */
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if ((double)s->x[mid] < at) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo == s->n || (lo > 0 && at - (double)s->x[lo - 1] < (double)s->x[lo] - at)) lo--;
+    return lo;
+}
+
+static int fit_gennorm(const sample *s, gtap_fit *f)
+{
+    gsl_vector *v = gsl_vector_calloc(2);
+    if (v == NULL) return GTAP_ENOMEM;
+    gsl_multimin_function fn = {.f = gennorm_objective, .n = 2, .params = (void *)s};
+    gsl_vector_set(v, 1, log(1.5));
+    double steps[2] = {0.1, 0.3};
+    int converged = minimise(&fn, v, steps, 1e-7);
+    f->loc = s->median + s->spread * gsl_vector_get(v, 0);
+    f->shape = exp(gsl_vector_get(v, 1));
+    f->scale = gennorm_scale(s, f->loc, f->shape);
+    gsl_vector_free(v);
+    if (converged < 0) return converged;
+    f->converged = converged;
+    return GTAP_OK;
+}
+
+/* Share of the sample equal to the sample value nearest to `at`. */
+static double tied_share(const sample *s, double at)
+{
+    uint64_t lo = nearest_index(s, at), first = lo, last = lo;
+    float value = s->x[lo];
+    while (first > 0 && s->x[first - 1] == value) first--;
+    while (last + 1 < s->n && s->x[last + 1] == value) last++;
+    return (double)(last - first + 1) / (double)s->n;
+}
+
+/* The checks of docs/THEORY.md s.6: a fit that is not a distribution of
+ * the data gets degenerate = 1 and a note. */
+static void check_degenerate(const sample *s, gtap_fit *f)
+{
+    const char *why = NULL;
+    if (!(f->scale > 0) || !isfinite(f->scale) || !isfinite(f->loc)) why = "degenerate: scale not positive and finite";
+    else if (f->family == GTAP_FAMILY_STUDENT && f->shape <= AT_BOUND * NU_MIN)
+        why = "degenerate: nu at the lower end of its range (an atom or ties in the data)";
+    else if (f->family == GTAP_FAMILY_GENNORM && f->shape <= AT_BOUND * BETA_MIN)
+        why = "degenerate: beta at the lower end of its range (an atom or ties in the data)";
+    else if ((f->family == GTAP_FAMILY_STUDENT || f->family == GTAP_FAMILY_GENNORM) && tied_share(s, f->loc) >= ATOM_SHARE)
+        why = "degenerate: 1% or more of the values are tied at the location (an atom)";
+    else if (!isfinite(f->loglik)) why = "degenerate: log-likelihood not finite";
+    if (why == NULL) return;
+    f->degenerate = 1;
+    f->note = why;
+    f->ks_p = NAN;
+    f->loc_se = f->scale_se = f->shape_se = NAN;
+}
+
+/* A point mass (all values equal): no family describes it. */
+static void point_mass(const sample *s, gtap_fit *f)
+{
+    f->loc = s->x[0];
+    f->scale = 0.0;
+    f->loglik = f->aic = f->ks = f->ks_p = NAN;
+    f->loc_se = f->scale_se = f->shape_se = NAN;
+    f->converged = 0;
+    f->degenerate = 1;
+    f->note = "degenerate: all values are equal";
+}
+
+static void fit_init(gtap_fit *f, gtap_family family, uint64_t n)
 {
     memset(f, 0, sizeof *f);
     f->family = family;
-    f->n = s->n;
-    f->shape = f->loc_se = f->scale_se = f->shape_se = NAN;
+    f->n = n;
+    f->shape = f->loc_se = f->scale_se = f->shape_se = f->ks_p = NAN;
+    f->loglik = f->aic = f->ks = NAN;
+    f->note = "";
+}
+
+/* Fit one family to the sorted, scaled sample. */
+static int fit_sorted(const sample *s, gtap_family family, gtap_fit *f)
+{
+    fit_init(f, family, s->n);
+    if (s->x[0] == s->x[s->n - 1]) {
+        point_mass(s, f);
+        return GTAP_OK;
+    }
     int rc = GTAP_OK;
     switch (family) {
     case GTAP_FAMILY_GAUSS: fit_gauss(s, f); break;
-    case GTAP_FAMILY_LAPLACE: fit_laplace(s, sorted, f); break;
-    default: rc = fit_iterative(s, sorted, f); break;
+    case GTAP_FAMILY_LAPLACE: fit_laplace(s, f); break;
+    case GTAP_FAMILY_STUDENT: rc = fit_student(s, f); break;
+    default: rc = fit_gennorm(s, f); break;
     }
     if (rc < 0) return gtap_set_error(rc, "fit %s: out of memory", gtap_family_name(family));
-    if (!(f->scale > 0)) { /* all values equal: a point mass */
-        f->loc = sorted[0];
-        f->scale = 0.0;
-        f->loglik = INFINITY;
-        f->aic = -INFINITY;
-        f->ks = NAN;
-        f->converged = 0;
-        return GTAP_OK;
+    if (f->scale > 0 && isfinite(f->scale)) {
+        int parameters = (family == GTAP_FAMILY_STUDENT || family == GTAP_FAMILY_GENNORM) ? 3 : 2;
+        f->loglik = gtap_fit_loglik(f, s->x, s->n);
+        f->aic = 2.0 * parameters - 2.0 * f->loglik;
+        f->ks = gtap_ks_distance(s->x, s->n, f);
+        f->ks_p = gtap_ks_pvalue(f->ks, s->n);
+        gtap_fit_fisher_se(f);
     }
-    int parameters = (family == GTAP_FAMILY_STUDENT || family == GTAP_FAMILY_GENNORM) ? 3 : 2;
-    f->loglik = gtap_fit_loglik(f, s->x, s->n);
-    f->aic = 2.0 * parameters - 2.0 * f->loglik;
-    f->ks = gtap_ks_distance(sorted, s->n, f);
+    check_degenerate(s, f);
     return GTAP_OK;
 }
 
-/* Validate the sample and make a sorted copy. */
-static int sorted_copy(const float *x, uint64_t n, float **sorted)
+/* Back from the scaled sample (x / 2^exponent) to the data's units. */
+static void unscale(gtap_fit *f, int exponent)
+{
+    double c = ldexp(1.0, exponent);
+    f->loc *= c;
+    f->scale *= c;
+    f->loc_se *= c;
+    f->scale_se *= c;
+    if (isfinite(f->loglik)) {
+        f->loglik -= (double)f->n * (double)exponent * log(2.0);
+        int parameters = (f->family == GTAP_FAMILY_STUDENT || f->family == GTAP_FAMILY_GENNORM) ? 3 : 2;
+        f->aic = 2.0 * parameters - 2.0 * f->loglik;
+    }
+}
+
+/* Validate x, copy it (without exact zeros when drop_zeros), scale the copy
+ * by 2^-exponent so that its largest |value| is in [0.5, 1), and sort it. */
+static int scaled_copy(const float *x, uint64_t n, int drop_zeros, float **sorted, uint64_t *kept, int *exponent)
 {
     *sorted = NULL;
+    *kept = 0;
+    *exponent = 0;
     if (x == NULL || n < 2) return gtap_set_error(GTAP_EINVAL, "fit: need at least 2 values (got %llu)", (unsigned long long)n);
-    for (uint64_t i = 0; i < n; i++)
+    double largest = 0.0;
+    for (uint64_t i = 0; i < n; i++) {
         if (!isfinite(x[i])) return gtap_set_error(GTAP_ENONFINITE, "fit: value %llu is not finite", (unsigned long long)i);
+        if (fabs((double)x[i]) > largest) largest = fabs((double)x[i]);
+    }
     if (n > SIZE_MAX / sizeof(float)) return gtap_set_error(GTAP_EOVERFLOW, "fit: %llu values", (unsigned long long)n);
     float *copy = malloc((size_t)n * sizeof *copy);
     if (copy == NULL) return gtap_set_error(GTAP_ENOMEM, "fit: out of memory for %llu values", (unsigned long long)n);
-    memcpy(copy, x, (size_t)n * sizeof *copy);
-    qsort(copy, (size_t)n, sizeof *copy, compare_float);
+    if (largest > 0) frexp(largest, exponent);
+    uint64_t m = 0;
+    for (uint64_t i = 0; i < n; i++)
+        if (!drop_zeros || x[i] != 0.0f) copy[m++] = ldexpf(x[i], -*exponent); /* exact unless below 2^-149 of the max */
+    qsort(copy, (size_t)m, sizeof *copy, compare_float);
     *sorted = copy;
+    *kept = m;
+    return GTAP_OK;
+}
+
+static void sample_init(sample *s, const float *sorted, uint64_t n)
+{
+    s->x = sorted;
+    s->n = n;
+    s->median = median_sorted(sorted, n);
+    s->spread = (quantile_sorted(sorted, n, 0.75) - quantile_sorted(sorted, n, 0.25)) / 1.349;
+    if (!(s->spread > 0)) s->spread = ((double)sorted[n - 1] - (double)sorted[0]) / 4.0;
+}
+
+/* Fit `count` families from `first` to the scaled sorted sample. */
+static int fit_families(const float *sorted, uint64_t n, int exponent, int first, int count, gtap_fit *fits)
+{
+    sample s;
+    sample_init(&s, sorted, n);
+    for (int f = 0; f < count; f++) {
+        int rc = fit_sorted(&s, (gtap_family)(first + f), &fits[f]);
+        if (rc < 0) return rc;
+        unscale(&fits[f], exponent);
+    }
     return GTAP_OK;
 }
 
@@ -212,27 +333,61 @@ int gtap_fit_family(const float *x, uint64_t n, gtap_family family, gtap_fit *fi
     gtap_gsl_quiet();
     if (fit == NULL || (unsigned)family >= GTAP_FAMILY_COUNT) return gtap_set_error(GTAP_EINVAL, "fit: bad family or NULL output");
     float *sorted = NULL;
-    int rc = sorted_copy(x, n, &sorted);
-    sample s = {x, n};
-    if (rc == GTAP_OK) rc = fit_sorted(&s, sorted, family, fit);
+    uint64_t kept;
+    int exponent;
+    int rc = scaled_copy(x, n, 0, &sorted, &kept, &exponent);
+    if (rc == GTAP_OK) rc = fit_families(sorted, kept, exponent, (int)family, 1, fit);
     free(sorted);
     return rc;
 }
 
-int gtap_fit_all(const float *x, uint64_t n, gtap_fit fits[GTAP_FAMILY_COUNT], gtap_family *best)
+gtap_family gtap_fit_best(const gtap_fit fits[GTAP_FAMILY_COUNT], double alpha)
+{
+    int chosen = GTAP_FAMILY_COUNT;
+    if (fits == NULL) return GTAP_FAMILY_COUNT;
+    for (int f = 0; f < GTAP_FAMILY_COUNT; f++) {
+        const gtap_fit *fit = &fits[f];
+        if (!fit->converged || fit->degenerate || !isfinite(fit->aic)) continue;
+        if (alpha > 0 && !(fit->ks_p >= alpha)) continue;
+        if (chosen == GTAP_FAMILY_COUNT || fit->aic < fits[chosen].aic) chosen = f;
+    }
+    return (gtap_family)chosen;
+}
+
+/* Every family degenerate: fewer than 2 values left to fit. */
+static void too_few(gtap_fit fits[GTAP_FAMILY_COUNT], uint64_t n)
+{
+    for (int f = 0; f < GTAP_FAMILY_COUNT; f++) {
+        fit_init(&fits[f], (gtap_family)f, n);
+        fits[f].degenerate = 1;
+        fits[f].note = "degenerate: fewer than 2 non-zero values";
+    }
+}
+
+static int fit_all(const float *x, uint64_t n, int drop_zeros, gtap_fit fits[GTAP_FAMILY_COUNT], gtap_family *best,
+                   uint64_t *zeros)
 {
     gtap_gsl_quiet();
     if (fits == NULL) return gtap_set_error(GTAP_EINVAL, "fit: NULL output");
     float *sorted = NULL;
-    int rc = sorted_copy(x, n, &sorted);
-    sample s = {x, n};
-    for (int f = 0; f < GTAP_FAMILY_COUNT && rc == GTAP_OK; f++) rc = fit_sorted(&s, sorted, (gtap_family)f, &fits[f]);
+    uint64_t kept;
+    int exponent;
+    int rc = scaled_copy(x, n, drop_zeros, &sorted, &kept, &exponent);
+    if (rc == GTAP_OK && kept < 2) too_few(fits, kept);
+    else if (rc == GTAP_OK) rc = fit_families(sorted, kept, exponent, 0, GTAP_FAMILY_COUNT, fits);
     free(sorted);
-    if (rc < 0 || best == NULL) return rc;
-    int chosen = -1;
-    for (int pass = 0; pass < 2 && chosen < 0; pass++)
-        for (int f = 0; f < GTAP_FAMILY_COUNT; f++)
-            if ((pass == 1 || fits[f].converged) && (chosen < 0 || fits[f].aic < fits[chosen].aic)) chosen = f;
-    *best = (gtap_family)chosen;
+    if (rc < 0) return rc;
+    if (zeros) *zeros = n - kept;
+    if (best) *best = gtap_fit_best(fits, GTAP_FIT_ALPHA);
     return GTAP_OK;
+}
+
+int gtap_fit_all(const float *x, uint64_t n, gtap_fit fits[GTAP_FAMILY_COUNT], gtap_family *best)
+{
+    return fit_all(x, n, 0, fits, best, NULL);
+}
+
+int gtap_fit_all_nonzero(const float *x, uint64_t n, gtap_fit fits[GTAP_FAMILY_COUNT], gtap_family *best, uint64_t *zeros)
+{
+    return fit_all(x, n, 1, fits, best, zeros);
 }

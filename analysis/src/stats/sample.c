@@ -1,14 +1,35 @@
-/* sample.c - the deterministic stride subsample used by the slow fits on
- * very large vectors, and k from a density (docs/THEORY.md s.1). */
+/* sample.c - subsamples for the slow fits on very large vectors: the
+ * seeded random one (one random index per block, docs/THEORY.md s.6) and
+ * the older deterministic stride; and k from a density (s.1). */
 #include <math.h>
 #include <stdlib.h>
 
+#include "gradtap/random.h"
 #include "gradtap/stats.h"
 
 uint64_t gtap_sample_index_stride(uint64_t d, uint64_t max)
 {
     if (max == 0 || d <= max) return 1;
     return d / max + (d % max ? 1 : 0);
+}
+
+uint64_t gtap_sample_random_index(uint64_t seed, uint64_t block, uint64_t stride, uint64_t d)
+{
+    if (stride == 0 || block >= d / stride + (d % stride ? 1 : 0)) return d;
+    uint64_t first = block * stride;
+    if (stride == 1) return first;
+    uint64_t length = d - first < stride ? d - first : stride, counter = 0;
+    return first + gtap_srng_below(seed, block, &counter, length);
+}
+
+/* Allocate room for the values of a sample of `want` blocks. */
+static int sample_buffer(uint64_t want, float **out)
+{
+    *out = NULL;
+    if (want > SIZE_MAX / sizeof(float)) return gtap_set_error(GTAP_EOVERFLOW, "subsample of %llu values", (unsigned long long)want);
+    *out = malloc((size_t)(want ? want : 1) * sizeof **out);
+    if (*out == NULL) return gtap_set_error(GTAP_ENOMEM, "out of memory for a sample of %llu values", (unsigned long long)want);
+    return GTAP_OK;
 }
 
 int gtap_sample_stride(const float *u, uint64_t d, uint64_t max, float **sample, uint64_t *count, uint64_t *stride)
@@ -20,12 +41,35 @@ int gtap_sample_stride(const float *u, uint64_t d, uint64_t max, float **sample,
     uint64_t s = gtap_sample_index_stride(d, max);
     uint64_t want = d == 0 ? 0 : (d - 1) / s + 1;
     *stride = s;
-    if (want > SIZE_MAX / sizeof(float)) return gtap_set_error(GTAP_EOVERFLOW, "subsample of %llu values", (unsigned long long)want);
-    float *out = malloc((size_t)(want ? want : 1) * sizeof *out);
-    if (out == NULL) return gtap_set_error(GTAP_ENOMEM, "out of memory for a sample of %llu values", (unsigned long long)want);
+    float *out = NULL;
+    int rc = sample_buffer(want, &out);
+    if (rc < 0) return rc;
     uint64_t n = 0;
     for (uint64_t i = 0; i < d; i += s)
         if (isfinite(u[i])) out[n++] = u[i];
+    *sample = out;
+    *count = n;
+    return GTAP_OK;
+}
+
+int gtap_sample_random(const float *u, uint64_t d, uint64_t max, uint64_t seed, float **sample, uint64_t *count,
+                       uint64_t *stride)
+{
+    if ((u == NULL && d > 0) || sample == NULL || count == NULL || stride == NULL || max == 0)
+        return gtap_set_error(GTAP_EINVAL, "gtap_sample_random: invalid argument");
+    *sample = NULL;
+    *count = 0;
+    uint64_t s = gtap_sample_index_stride(d, max);
+    uint64_t blocks = d == 0 ? 0 : (d - 1) / s + 1;
+    *stride = s;
+    float *out = NULL;
+    int rc = sample_buffer(blocks, &out);
+    if (rc < 0) return rc;
+    uint64_t n = 0;
+    for (uint64_t b = 0; b < blocks; b++) {
+        uint64_t i = gtap_sample_random_index(seed, b, s, d);
+        if (isfinite(u[i])) out[n++] = u[i];
+    }
     *sample = out;
     *count = n;
     return GTAP_OK;

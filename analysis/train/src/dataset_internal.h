@@ -11,6 +11,7 @@ struct gtap_dataset {
     int classes;
     int sparse;
     float *values;
+    double *values64;        /* NULL, or the same values in float64 (GTAP_DATA_FLOAT64) */
     uint64_t *row_start;
     uint32_t *columns;
     int32_t *labels;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "dataset_internal.h"
@@ -56,6 +57,24 @@ static int open_idx(const char *path, uint32_t magic, int dims, uint32_t *sizes,
     return GTAP_OK;
 }
 
+/* Refuse a header that announces more than `path` can hold before anything
+ * is allocated: a plain file holds its size less the header, a gzip'ed one
+ * at most 1032 bytes per byte (deflate's largest ratio). Without this, a
+ * 40-byte file announcing 3 x 65536 x 65536 pixels asked for 48 GiB. */
+static int check_holds(gzFile file, const char *path, uint64_t header_bytes, uint64_t n, uint64_t d, const char *what)
+{
+    struct stat info;
+    if (stat(path, &info) != 0) return gtap_set_error(GTAP_EIO, "%s: %s", path, strerror(errno));
+    uint64_t size = (uint64_t)info.st_size, bytes = 0;
+    uint64_t room = !gzdirect(file) ? (size > UINT64_MAX / 1032 ? UINT64_MAX : size * 1032)
+                                    : (size > header_bytes ? size - header_bytes : 0);
+    if (gtap_mul_overflow_u64(n, d, &bytes) || bytes > room)
+        return gtap_set_error(GTAP_EFORMAT, "%s: truncated: the header announces %llu x %llu bytes of %s, more than "
+                              "the %llu-byte file holds", path, (unsigned long long)n, (unsigned long long)d, what,
+                              (unsigned long long)size);
+    return GTAP_OK;
+}
+
 int gtap_dataset_read_idx(const char *images_path, const char *labels_path, gtap_dataset **out)
 {
     if (out == NULL || images_path == NULL || labels_path == NULL)
@@ -79,6 +98,9 @@ int gtap_dataset_read_idx(const char *images_path, const char *labels_path, gtap
                             images_path, (unsigned long long)n);
         goto cleanup;
     }
+    if ((rc = check_holds(images, images_path, 16, n, d, "pixels")) < 0 ||
+        (rc = check_holds(labels, labels_path, 8, n, 1, "labels")) < 0)
+        goto cleanup;
     if ((rc = gtap_dataset_alloc_dense(n, d, 10, images_path, &data)) < 0) goto cleanup;
     pixels = malloc((size_t)(n * d));
     label_bytes = malloc((size_t)n);

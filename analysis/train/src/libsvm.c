@@ -1,8 +1,10 @@
 /* libsvm.c - the LIBSVM text reader (epsilon, RCV1, a9a, ...): one example
  * per line, `LABEL INDEX:VALUE ...`, 1-based increasing indices. Parsed in
  * one pass into CSR arrays that grow geometrically; stored dense at the end
- * when at least half of the entries are present. Every malformed line is
- * reported as file:line with the offending token. */
+ * when at least half of the entries are present; with GTAP_DATA_FLOAT64 the
+ * parsed doubles are kept beside the float32 values (for f* of the data as
+ * written, docs/THEORY.md s.8). Every malformed line is reported as
+ * file:line with the offending token. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +21,8 @@ typedef struct libsvm_builder {
     uint64_t *row_start;
     uint32_t *columns;
     float *values;
+    double *values64;               /* kept only for GTAP_DATA_FLOAT64 */
+    int keep_double;
     int32_t *labels;
     uint64_t zero_line, minus_line; /* first line with label 0, with label -1 (0: none) */
 } libsvm_builder;
@@ -62,7 +66,7 @@ static int parse_label(libsvm_builder *b, const char *token, int32_t *label)
     return GTAP_OK;
 }
 
-static int parse_feature(libsvm_builder *b, char *token, uint64_t previous, uint64_t *index, float *value)
+static int parse_feature(libsvm_builder *b, char *token, uint64_t previous, uint64_t *index, double *value)
 {
     char *colon = strchr(token, ':');
     if (colon == NULL)
@@ -95,7 +99,7 @@ static int parse_feature(libsvm_builder *b, char *token, uint64_t previous, uint
         return gtap_set_error(GTAP_ENONFINITE, "%s:%llu: value '%s' of feature %llu is not a finite float32", b->path,
                               (unsigned long long)b->line, text, parsed);
     *index = parsed;
-    *value = (float)number;
+    *value = number;
     return GTAP_OK;
 }
 
@@ -112,15 +116,19 @@ static int parse_line(libsvm_builder *b, char *line)
     while ((token = strtok_r(NULL, " \t\r\n", &save)) != NULL) {
         if (token[0] == '#') break; /* trailing comment */
         uint64_t index = 0;
-        float value = 0.0f;
+        double value = 0.0;
         if ((rc = parse_feature(b, token, previous, &index, &value)) < 0) return rc;
         uint64_t capacity = b->value_capacity;
         if ((rc = grow((void **)&b->values, &capacity, b->nnz + 1, sizeof(float), b->path)) < 0) return rc;
         capacity = b->value_capacity;
         if ((rc = grow((void **)&b->columns, &capacity, b->nnz + 1, sizeof(uint32_t), b->path)) < 0) return rc;
+        capacity = b->value_capacity;
+        if (b->keep_double && (rc = grow((void **)&b->values64, &capacity, b->nnz + 1, sizeof(double), b->path)) < 0)
+            return rc;
         b->value_capacity = capacity;
+        if (b->keep_double) b->values64[b->nnz] = value;
         b->columns[b->nnz] = (uint32_t)(index - 1);
-        b->values[b->nnz] = value;
+        b->values[b->nnz] = (float)value;
         b->nnz++;
         previous = index;
         if (index > b->d) b->d = index;
@@ -152,9 +160,15 @@ static int finish(libsvm_builder *b, uint64_t min_features, gtap_dataset **out)
         int rc = gtap_dataset_alloc_dense(b->n, b->d, 2, b->path, &data);
         if (rc < 0) return rc;
         memset(data->values, 0, cells * sizeof(float));
+        if (b->keep_double && (data->values64 = calloc(cells ? cells : 1, sizeof(double))) == NULL) {
+            gtap_dataset_free(data);
+            return gtap_set_error(GTAP_ENOMEM, "%s: out of memory for the float64 values", b->path);
+        }
         for (uint64_t i = 0; i < b->n; i++) {
             float *row = data->values + i * b->d;
             for (uint64_t j = b->row_start[i]; j < b->row_start[i + 1]; j++) row[b->columns[j]] = b->values[j];
+            for (uint64_t j = b->row_start[i]; b->keep_double && j < b->row_start[i + 1]; j++)
+                data->values64[i * b->d + b->columns[j]] = b->values64[j];
             data->labels[i] = b->labels[i];
         }
         *out = data;
@@ -168,16 +182,19 @@ static int finish(libsvm_builder *b, uint64_t min_features, gtap_dataset **out)
     data->classes = 2;
     data->sparse = 1;
     data->values = b->values;
+    data->values64 = b->values64;
     data->columns = b->columns;
     data->row_start = b->row_start;
     data->labels = b->labels;
     if (data->values == NULL) data->values = malloc(1);
     if (data->columns == NULL) data->columns = malloc(1);
+    if (b->keep_double && data->values64 == NULL) data->values64 = malloc(sizeof(double));
     b->values = NULL;
+    b->values64 = NULL;
     b->columns = NULL;
     b->row_start = NULL;
     b->labels = NULL;
-    if (data->values == NULL || data->columns == NULL) {
+    if (data->values == NULL || data->columns == NULL || (b->keep_double && data->values64 == NULL)) {
         gtap_dataset_free(data);
         return gtap_set_error(GTAP_ENOMEM, "%s: out of memory", b->path);
     }
@@ -187,13 +204,22 @@ static int finish(libsvm_builder *b, uint64_t min_features, gtap_dataset **out)
 
 int gtap_dataset_read_libsvm(const char *path, uint64_t min_features, gtap_dataset **out)
 {
+    return gtap_dataset_read_libsvm_precision(path, min_features, GTAP_DATA_FLOAT32, out);
+}
+
+int gtap_dataset_read_libsvm_precision(const char *path, uint64_t min_features, gtap_data_precision precision,
+                                       gtap_dataset **out)
+{
     if (out == NULL || path == NULL) return gtap_set_error(GTAP_EINVAL, "LIBSVM reader: NULL argument");
     *out = NULL;
+    if (precision != GTAP_DATA_FLOAT32 && precision != GTAP_DATA_FLOAT64)
+        return gtap_set_error(GTAP_EINVAL, "LIBSVM reader: unknown precision %d", (int)precision);
     FILE *file = fopen(path, "r");
     if (file == NULL) return gtap_set_error(GTAP_ENOTFOUND, "%s: cannot open: %s", path, strerror(errno));
     libsvm_builder b;
     memset(&b, 0, sizeof b);
     b.path = path;
+    b.keep_double = precision == GTAP_DATA_FLOAT64;
     uint64_t starts_capacity = 0;
     char *line = NULL;
     size_t line_capacity = 0;
@@ -218,6 +244,7 @@ int gtap_dataset_read_libsvm(const char *path, uint64_t min_features, gtap_datas
     free(b.row_start);
     free(b.columns);
     free(b.values);
+    free(b.values64);
     free(b.labels);
     return rc;
 }

@@ -3,7 +3,10 @@
  * optimal): Newton's method with conjugate-gradient inner solves on
  * Hessian-vector products H v = (1/n) A^T D A v + lambda v, D_i =
  * s_i (1 - s_i), and Armijo backtracking, in double precision, to
- * ||grad f|| < tolerance. Every pass over the data is split into fixed row
+ * ||grad f|| < tolerance. The rows are read from the dataset's float64
+ * values when it keeps them (GTAP_DATA_FLOAT64: f* of the data as written),
+ * else from its float32 values (f* of the rounded data the trainer sees).
+ * Every pass over the data is split into fixed row
  * blocks with their own accumulators, summed in block order: deterministic
  * whatever the thread count. */
 #include <math.h>
@@ -15,6 +18,7 @@
 
 typedef struct newton_state {
     gtap_dataset_view v;
+    const double *values64;  /* NULL: the float32 values of v */
     double lambda;
     int blocks;
     double *block_vectors;   /* blocks x d accumulators */
@@ -27,6 +31,33 @@ static double dot(const double *a, const double *b, uint64_t d)
     double sum = 0.0;
     for (uint64_t j = 0; j < d; j++) sum += a[j] * b[j];
     return sum;
+}
+
+/* a_i . vec, from the float64 values when kept. */
+static double row_dot(const newton_state *s, uint64_t i, const double *vec)
+{
+    if (s->values64 == NULL) return gtap_row_dot_double(&s->v, i, vec);
+    double sum = 0.0;
+    if (s->v.sparse) {
+        for (uint64_t j = s->v.row_start[i]; j < s->v.row_start[i + 1]; j++) sum += s->values64[j] * vec[s->v.columns[j]];
+    } else {
+        const double *row = s->values64 + i * s->v.d;
+        for (uint64_t j = 0; j < s->v.d; j++) sum += row[j] * vec[j];
+    }
+    return sum;
+}
+
+/* out += coef * a_i, from the float64 values when kept. */
+static void row_axpy(const newton_state *s, uint64_t i, double coef, double *out)
+{
+    if (s->values64 == NULL) {
+        gtap_row_axpy_double(&s->v, i, coef, out);
+    } else if (s->v.sparse) {
+        for (uint64_t j = s->v.row_start[i]; j < s->v.row_start[i + 1]; j++) out[s->v.columns[j]] += coef * s->values64[j];
+    } else {
+        const double *row = s->values64 + i * s->v.d;
+        for (uint64_t j = 0; j < s->v.d; j++) out[j] += coef * row[j];
+    }
 }
 
 /* out = (1/n) sum_i coef(i) a_i, with coef computed per row by `mode`:
@@ -43,7 +74,7 @@ static double data_pass(newton_state *s, int mode, const double *vec, double *ou
         uint64_t first = n * (uint64_t)block / (uint64_t)s->blocks, last = n * (uint64_t)(block + 1) / (uint64_t)s->blocks;
         double loss = 0.0;
         for (uint64_t i = first; i < last; i++) {
-            double dot_i = gtap_row_dot_double(&s->v, i, vec);
+            double dot_i = row_dot(s, i, vec);
             double coef;
             if (mode == 0) {
                 double b = s->v.labels[i];
@@ -55,7 +86,7 @@ static double data_pass(newton_state *s, int mode, const double *vec, double *ou
             } else {
                 coef = s->weights[i] * dot_i;
             }
-            gtap_row_axpy_double(&s->v, i, coef, acc);
+            row_axpy(s, i, coef, acc);
         }
         block_loss[block] = loss;
     }
@@ -121,6 +152,7 @@ int gtap_logreg_optimum(const gtap_dataset *data, double lambda, double toleranc
     newton_state s;
     memset(&s, 0, sizeof s);
     s.v = gtap_dataset_get_view(data);
+    s.values64 = data->values64;
     s.lambda = lambda;
     s.blocks = s.v.n < GTAP_EVAL_BLOCKS ? (int)s.v.n : GTAP_EVAL_BLOCKS;
     const uint64_t d = s.v.d, n = s.v.n;

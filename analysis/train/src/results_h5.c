@@ -42,6 +42,7 @@ static int write_method(hid_t methods, const char *name, const gtap_train_result
         {"select_seconds", r->select_seconds},
         {"total_seconds", r->total_seconds},
         {"memory_bound_ratio", r->memory_bound_ratio},
+        {"contraction_ratio", r->contraction_ratio},
         {"invariant_error", r->invariant_error},
         {"max_grad_norm2", r->max_grad_norm2},
         {"diverged", r->diverged},

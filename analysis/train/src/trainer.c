@@ -92,10 +92,11 @@ static int validate(const gtap_train_options *o, const gtap_dataset *train)
 
 /* Segments: one per layer (per-layer selection) or one global. */
 static int make_segments(const gtap_train_options *o, const gtap_model *model, gtap_segment *segments, size_t *count,
-                         uint64_t *k_total)
+                         uint64_t *k_total, double *contraction)
 {
     const uint64_t d = gtap_model_dim(model);
     *k_total = 0;
+    *contraction = 0.0;
     if (!o->per_layer) {
         uint64_t k = o->k;
         if (k == 0) {
@@ -108,6 +109,7 @@ static int make_segments(const gtap_train_options *o, const gtap_model *model, g
         segments[0].k = k;
         *count = 1;
         *k_total = k;
+        *contraction = 1.0 - (double)k / (double)d;
         return GTAP_OK;
     }
     *count = gtap_model_layer_count(model);
@@ -116,6 +118,8 @@ static int make_segments(const gtap_train_options *o, const gtap_model *model, g
         int rc = gtap_k_from_density(o->density, segments[i].length, &segments[i].k);
         if (rc < 0) return rc;
         *k_total += segments[i].k;
+        double c = 1.0 - (double)segments[i].k / (double)segments[i].length;
+        if (c > *contraction) *contraction = c;
     }
     return GTAP_OK;
 }
@@ -171,7 +175,24 @@ typedef struct run_state {
     double bits;
     int track_invariant;
     double shift;            /* averaging weights (t + shift)^2 */
+    double contraction;      /* max over segments of 1 - k_s/d_s (docs/THEORY.md s.8, the loose bound) */
 } run_state;
+
+/* 1 when every parameter is finite (docs/THEORY.md s.8, divergence). */
+static int all_finite(const float *x, uint64_t d)
+{
+    for (uint64_t j = 0; j < d; j++)
+        if (!isfinite(x[j])) return 0;
+    return 1;
+}
+
+static void mark_diverged(gtap_train_result *result, uint64_t step, gtap_divergence reason)
+{
+    if (result->diverged) return;
+    result->diverged = 1;
+    result->diverged_step = step;
+    result->diverged_reason = reason;
+}
 
 static int evaluate_point(run_state *s, uint64_t step)
 {
@@ -192,7 +213,7 @@ static int evaluate_point(run_state *s, uint64_t step)
     pt->test_accuracy = NAN;
     if (s->o->test && (rc = gtap_model_evaluate(s->model, s->x, s->o->test, NULL, &pt->test_accuracy)) < 0) return rc;
     s->result->point_count++;
-    if (!isfinite(pt->loss)) s->result->diverged = 1, s->result->diverged_step = step;
+    if (!isfinite(pt->loss) || !all_finite(s->x, s->d)) mark_diverged(s->result, step, GTAP_DIVERGED_NONFINITE);
     return GTAP_OK;
 }
 
@@ -235,6 +256,12 @@ static int worker_step(run_state *s, worker *w, uint64_t t, float eta, uint64_t 
     if (o->fault == GTAP_TRAIN_FAULT_DROP_MEMORY) {
         gtap_ef_reset(w->ef);
         stats.memory_norm2 = 0.0;
+    }
+    if (o->memory && stats.input_norm2 > 0.0) {
+        /* the loose bound (Stich Def. 2.1): ||p - C(p)||^2 <= (1 - k/d) ||p||^2 */
+        double bound = s->contraction * stats.input_norm2;
+        double ratio = bound > 0.0 ? stats.memory_norm2 / bound : (stats.memory_norm2 > 0.0 ? INFINITY : 0.0);
+        if (isnan(s->result->contraction_ratio) || ratio > s->result->contraction_ratio) s->result->contraction_ratio = ratio;
     }
     if (s->track_invariant) {
         /* Lemma 3.2: ||m_{t+1}||^2 <= 20 eta_{t+1}^2 (d/k)^2 G^2 */
@@ -328,7 +355,7 @@ static int setup(run_state *s, uint64_t *k_total)
     gtap_segment *segments = calloc(gtap_model_layer_count(s->model) + 1, sizeof *segments);
     if (segments == NULL) return gtap_set_error(GTAP_ENOMEM, "trainer: out of memory");
     size_t segment_count = 0;
-    rc = make_segments(o, s->model, segments, &segment_count, k_total);
+    rc = make_segments(o, s->model, segments, &segment_count, k_total, &s->contraction);
     s->local_count = s->ex.mpi ? 1 : s->P;
     s->workers = calloc((size_t)s->local_count, sizeof *s->workers);
     if (rc == GTAP_OK && s->workers == NULL) rc = gtap_set_error(GTAP_ENOMEM, "trainer: out of memory");
@@ -415,18 +442,24 @@ static int summarise_run(run_state *s, gtap_train_result *result)
         result->select_seconds += s->workers[i].select_seconds / (double)s->local_count;
         if (s->workers[i].max_grad_norm2 > result->max_grad_norm2) result->max_grad_norm2 = s->workers[i].max_grad_norm2;
     }
+    /* divergence (docs/THEORY.md s.8): non-finite values stopped the run
+     * already; a finite loss that ended far above f(x_0) counts too */
+    if (!result->diverged && result->initial_loss > 0.0 && result->final_loss > GTAP_DIVERGENCE_FACTOR * result->initial_loss)
+        mark_diverged(result, s->T, GTAP_DIVERGED_LOSS_GROWTH);
     int rc = GTAP_OK;
     if (s->track_invariant && !result->diverged) rc = invariant_error(s, &result->invariant_error);
     if (s->ex.mpi && rc == GTAP_OK) {
-        /* every rank reports the worst memory-bound ratio and G^2 of all ranks */
-        double pair[2] = {isnan(result->memory_bound_ratio) ? -1.0 : result->memory_bound_ratio, result->max_grad_norm2};
-        double maxima[2] = {pair[0], pair[1]};
+        /* every rank reports the worst memory-bound and contraction ratios and G^2 of all ranks */
+        double local[3] = {isnan(result->memory_bound_ratio) ? -1.0 : result->memory_bound_ratio, result->max_grad_norm2,
+                           isnan(result->contraction_ratio) ? -1.0 : result->contraction_ratio};
+        double maxima[3] = {local[0], local[1], local[2]};
 #ifdef GRADTAP_WITH_MPI
-        if (MPI_Allreduce(pair, maxima, 2, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+        if (MPI_Allreduce(local, maxima, 3, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
             rc = gtap_set_error(GTAP_EMPI, "trainer: MPI_Allreduce failed");
 #endif
         result->memory_bound_ratio = maxima[0] < 0.0 ? NAN : maxima[0];
         result->max_grad_norm2 = maxima[1];
+        result->contraction_ratio = maxima[2] < 0.0 ? NAN : maxima[2];
     }
     return rc;
 }
@@ -437,6 +470,7 @@ int gtap_train_run(const gtap_train_options *o, gtap_model *model, const gtap_da
     if (result == NULL) return gtap_set_error(GTAP_EINVAL, "trainer: result is NULL");
     memset(result, 0, sizeof *result);
     result->memory_bound_ratio = NAN;
+    result->contraction_ratio = NAN;
     result->invariant_error = NAN;
     result->final_average_loss = NAN;
     result->final_test_accuracy = NAN;
@@ -486,8 +520,7 @@ int gtap_train_run(const gtap_train_options *o, gtap_model *model, const gtap_da
         int diverged = 0;
         if ((rc = gtap_exchange_all(&s.ex, &diverged)) < 0) goto done;
         if (diverged) {
-            result->diverged = 1;
-            result->diverged_step = t;
+            mark_diverged(result, t, GTAP_DIVERGED_NONFINITE);
             break;
         }
         /* bits per worker, averaged over the workers, so curve points and the

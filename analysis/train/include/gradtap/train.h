@@ -26,8 +26,9 @@
  * average xbar_T = sum w_t x_t / sum w_t, w_t = (t + a)^2; the invariant
  * x_t - mean_p m_p = plain SGD driven by the same gradients; the ratio of
  * ||m_t||^2 to the Lemma 3.2 bound 20 eta_t^2 (d/k)^2 G^2 (G^2 the largest
- * ||g_p||^2 seen so far by that worker); bits sent per worker; time spent
- * in the compressor.
+ * ||g_p||^2 seen so far by that worker); the ratio of ||m_{t+1}||^2 to the
+ * loose bound (1 - k/d) ||p_t||^2; divergence (GTAP_DIVERGENCE_FACTOR);
+ * bits sent per worker; time spent in the compressor.
  *
  * All functions return GTAP_OK or a negative gtap_status with a message in
  * gtap_last_error(); none exits.
@@ -73,6 +74,17 @@ GTAP_API double gtap_schedule_eta(const gtap_schedule *schedule, uint64_t t);
 GTAP_API double gtap_theory_shift(uint64_t d, uint64_t k);
 #define GTAP_THEORY_GAMMA 8.0
 #define GTAP_MEMORY_BOUND_FACTOR 20.0 /* 4 alpha / (alpha - 4) for alpha = 5 */
+
+/* A run has diverged (docs/THEORY.md s.8) when a gradient, the loss or a
+ * parameter became non-finite (the run stops there), or when it ended with
+ * f(x_T) > GTAP_DIVERGENCE_FACTOR x f(x_0). A blow-up that recovers (the
+ * shift a = 1 control) is not a divergence. */
+#define GTAP_DIVERGENCE_FACTOR 1e3
+typedef enum gtap_divergence {
+    GTAP_DIVERGED_NONE = 0,
+    GTAP_DIVERGED_NONFINITE = 1,  /* gradient, loss or parameter non-finite: stopped at diverged_step */
+    GTAP_DIVERGED_LOSS_GROWTH = 2 /* finite, but f(x_T) > GTAP_DIVERGENCE_FACTOR f(x_0) */
+} gtap_divergence;
 
 /* --------------------------------------------------------------- options */
 
@@ -152,11 +164,15 @@ typedef struct gtap_train_result {
     double max_grad_norm2;       /* G^2: the largest ||g_p||^2 seen */
     double memory_bound_ratio;   /* max_t ||m_t||^2 / (20 eta_t^2 (d/k)^2 G_t^2), Stich form with memory; else NaN */
     double invariant_error;      /* ||x_T - x~_T||_inf / scale, Stich form with memory; else NaN */
-    int diverged;                /* a gradient or loss became non-finite: the run stopped */
-    uint64_t diverged_step;
+    int diverged;                /* 1 by the rule of GTAP_DIVERGENCE_FACTOR (reason below) */
+    uint64_t diverged_step;      /* the step it stopped at (NONFINITE) or T (LOSS_GROWTH) */
     gtap_train_point *points;    /* malloc'ed, point_count entries (free with gtap_train_result_free) */
     size_t point_count;
     float *final_x;              /* malloc'ed d parameters x_T */
+    gtap_divergence diverged_reason;
+    double contraction_ratio;    /* with memory: max_t ||m_{t+1}||^2 / ((1 - k/d) ||p_t||^2), the loose
+                                    bound of Stich Def. 2.1 (<= 1 for top-k; per-layer: the largest
+                                    1 - k_s/d_s of the segments); NaN without memory */
 } gtap_train_result;
 
 /* gtap_train_run() - train `model` (its parameters are initialised with

@@ -66,6 +66,47 @@ GTAP_API void gtap_dataset_free(gtap_dataset *data);
 #define GTAP_LIBSVM_MAX_FEATURES (1ull << 26) /* 67108864 features */
 GTAP_API int gtap_dataset_read_libsvm(const char *path, uint64_t min_features, gtap_dataset **out);
 
+/* Precision of the values a reader keeps. The trainer always computes with
+ * the float32 values (the view's `values`); GTAP_DATA_FLOAT64 keeps the
+ * parsed doubles as well, so that f* (gtap_logreg_optimum) is that of the
+ * data as written, not of its float32 rounding (docs/THEORY.md s.8). It
+ * costs 8 more bytes per stored value. */
+typedef enum gtap_data_precision {
+    GTAP_DATA_FLOAT32 = 0, /* values rounded to float32 only (the default) */
+    GTAP_DATA_FLOAT64 = 1  /* float32 values plus the exact float64 parse */
+} gtap_data_precision;
+
+/* gtap_dataset_read_libsvm_precision() - gtap_dataset_read_libsvm() with
+ * the choice of precision (gtap_dataset_read_libsvm is this with
+ * GTAP_DATA_FLOAT32). With GTAP_DATA_FLOAT64, gtap_dataset_values_double()
+ * of the result returns the values as parsed by strtod.
+ * @return as gtap_dataset_read_libsvm(); GTAP_EINVAL for an unknown
+ * precision. */
+GTAP_API int gtap_dataset_read_libsvm_precision(const char *path, uint64_t min_features,
+                                                gtap_data_precision precision, gtap_dataset **out);
+
+/* gtap_dataset_values_double() - the float64 values of `data`, laid out
+ * exactly as the view's `values` (dense n*d row-major, or one per CSR
+ * entry), or NULL when the dataset keeps float32 values only (every
+ * dataset not read with GTAP_DATA_FLOAT64; NULL data). Owned by the
+ * dataset. */
+GTAP_API const double *gtap_dataset_values_double(const gtap_dataset *data);
+
+/* gtap_dataset_max_row_norm2() - max_i ||a_i||^2 over the rows of `data`
+ * (in double, from the float64 values when kept), for the smoothness bound
+ * L <= max_i ||a_i||^2 / 4 + lambda of logistic regression
+ * (docs/THEORY.md s.8). 0 for NULL or empty data. */
+GTAP_API double gtap_dataset_max_row_norm2(const gtap_dataset *data);
+
+/* gtap_dataset_normalize_rows() - a new dataset with every example of
+ * `data` scaled to unit Euclidean norm (a_i / ||a_i||; an all-zero row
+ * stays zero). The norm is computed in double, from the float64 values
+ * when `data` keeps them (which are scaled too), so float32 and float64
+ * copies describe the same problem. Labels, layout and sparsity are kept.
+ * @return GTAP_OK and *out (owned by the caller); GTAP_EINVAL (NULL);
+ * GTAP_ENOMEM. */
+GTAP_API int gtap_dataset_normalize_rows(const gtap_dataset *data, gtap_dataset **out);
+
 /* gtap_dataset_read_idx() - read an IDX image file (magic 0x00000803,
  * unsigned bytes, n x rows x cols) and its IDX label file (magic
  * 0x00000801, n bytes), gzip'ed or plain (detected by content). Pixels are
@@ -95,7 +136,8 @@ GTAP_API int gtap_dataset_synthetic_logreg(uint64_t n, uint64_t d, double signal
 GTAP_API int gtap_dataset_synthetic_images(uint64_t n, uint64_t seed, uint64_t sample_seed, gtap_dataset **out);
 
 /* gtap_dataset_head() - a new dataset with the first `count` examples of
- * `data` (count <= n), for quick runs on a subset of a large file.
+ * `data` (count <= n), for quick runs on a subset of a large file (the
+ * float64 values too, when `data` keeps them).
  * @return GTAP_OK and *out; GTAP_EINVAL; GTAP_ENOMEM. */
 GTAP_API int gtap_dataset_head(const gtap_dataset *data, uint64_t count, gtap_dataset **out);
 

@@ -114,6 +114,11 @@ typedef struct gtap_optimum {
  * products, no d x d matrix) and Armijo backtracking, in double precision,
  * until ||grad f|| < tolerance (1e-10 per docs/THEORY.md s.8) or max_newton
  * iterations. `x_star` (d doubles, may be NULL) receives the minimiser.
+ * The data's float64 values are used when it keeps them
+ * (gtap_dataset_read_libsvm_precision with GTAP_DATA_FLOAT64): f* of the
+ * data as written; otherwise f* of its float32 values, the problem the
+ * trainer actually solves (they differ by about 1e-8 relative on a
+ * standardised real set, docs/THEORY.md s.8).
  * @return GTAP_OK (check result->converged); GTAP_EINVAL (non-binary data,
  * lambda <= 0, tolerance <= 0); GTAP_ENOMEM. */
 GTAP_API int gtap_logreg_optimum(const gtap_dataset *data, double lambda, double tolerance, int max_newton,
