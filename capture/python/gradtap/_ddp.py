@@ -15,17 +15,30 @@ from . import _native
 from ._hook import Watch
 
 
+def completed_future(value):
+    """A torch future that already holds `value`."""
+    import torch
+
+    future = torch.futures.Future()
+    future.set_result(value)
+    return future
+
+
 def allreduce_average(state, bucket):
     """The plain DDP reduction (what DDP does without a hook): divide by the
     world size and all-reduce the bucket; `state` is a process group or
-    None (the default group)."""
+    None (the default group). The all-reduce is waited for here and a
+    completed future returned: a Python callback chained with
+    `future.then()` runs on gloo's thread, and torch 1.13 deadlocks at
+    teardown when that thread drops the last reference to it while the main
+    thread, holding the GIL, joins the thread (seen in 1 of 6 runs)."""
     import torch.distributed as dist
 
     group = state if state is not None else dist.group.WORLD
     buffer = bucket.buffer()
     buffer.div_(dist.get_world_size(group))
-    future = dist.all_reduce(buffer, group=group, async_op=True).get_future()
-    return future.then(lambda done: done.value()[0])
+    dist.all_reduce(buffer, group=group)
+    return completed_future(buffer)
 
 
 class _Recorder:
@@ -101,6 +114,8 @@ def ddp_comm_hook(watch, inner=None, reduced=False):
                 recorder.record(name, flat[offset:offset + numel], step, "reduced")
             return result
 
+        if future.done():  # the default and gradtap's hooks: no callback on gloo's thread
+            return completed_future(after(future))
         return future.then(after)
 
     return hook

@@ -19,7 +19,7 @@ import warnings
 import torch
 
 from . import _sparse_native
-from ._ddp import _Recorder
+from ._ddp import _Recorder, completed_future
 from ._hook import Watch
 
 METHODS = ("topk", "gaussiank", "gaussiank-ref", "dgck", "randk", "threshold", "trimmed")
@@ -152,9 +152,7 @@ def _hook(state, bucket):
         _record(state, state.recorder.members(bucket), step, grad, acc, memory)
     averaged = _exchange(state, indices, values, d)
     buffer.copy_(averaged.to(device=device, dtype=buffer.dtype).reshape(buffer.shape))
-    future = torch.futures.Future()
-    future.set_result(buffer)
-    return future
+    return completed_future(buffer)
 
 
 def sparse_comm_hook(method="topk", density=0.001, memory=True, capture=None, seed=0, threshold=0.0, group=None,
