@@ -48,12 +48,19 @@ def rank_main(rank, world, directory, config):
         optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
         generator = torch.Generator().manual_seed(SEED + 1 + rank)
         same = []
-        for _ in range(STEPS):
+        for step in range(STEPS):
             x = torch.randn(16, 20, generator=generator)
+            if config.get("overflow_at") == step and rank == 1:
+                x[0, 0] = float("inf")  # one rank's gradient overflows, as under AMP
             y = (x[:, 0] > 0).long() + 2 * (x[:, 1] > 0).long()
             torch.nn.functional.cross_entropy(ddp(x), y).backward()
             if w is not None:
                 w.step()
+            if config.get("overflow_at") == step:  # what a GradScaler does: look, then skip the step
+                finite = all(torch.isfinite(p.grad).all() for p in model.parameters())
+                np.save(os.path.join(directory, "finite%d.npy" % rank), np.array([finite]))
+                optimizer.zero_grad()
+                continue
             optimizer.step()
             optimizer.zero_grad()
             mine = flat_parameters(model)
@@ -82,6 +89,15 @@ def test_ranks_stay_identical(tmp_path, world, method):
     params, same = train(tmp_path / "run", world, method=method, density=0.05, memory=True)
     assert same.all(), same
     assert np.isfinite(params).all()
+
+
+def test_an_overflow_reaches_every_rank_and_training_goes_on(tmp_path):
+    """NaN/Inf in one rank's gradient (an AMP overflow) must not raise in
+    backward: every rank sees a non-finite average (so a GradScaler skips
+    the step everywhere) and the ranks stay identical afterwards."""
+    params, same = train(tmp_path / "run", 2, method="topk", density=0.05, memory=True, overflow_at=2)
+    assert [bool(np.load(tmp_path / "run" / ("finite%d.npy" % r))[0]) for r in range(2)] == [False, False]
+    assert same.all() and np.isfinite(params).all()
 
 
 def test_density_one_without_memory_is_the_dense_all_reduce(tmp_path):

@@ -19,6 +19,7 @@ WANT_SNAPSHOT = 1                       # GTAP_CAPTURE_WANT_SNAPSHOT
 WANT_SUMMARY = 2                        # GTAP_CAPTURE_WANT_SUMMARY
 EDISABLED = -15                         # GTAP_EDISABLED (status.h)
 EEXIST = -11                            # GTAP_EEXIST (status.h)
+ENONFINITE = -9                         # GTAP_ENONFINITE (status.h)
 
 
 _OPTIONS_VERSION = 2  # the layout of CaptureOptions below (GTAP_CAPTURE_OPTIONS_VERSION)

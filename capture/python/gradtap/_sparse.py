@@ -18,7 +18,7 @@ import warnings
 
 import torch
 
-from . import _sparse_native
+from . import _native, _sparse_native
 from ._ddp import _Recorder, completed_future
 from ._hook import Watch
 
@@ -140,12 +140,25 @@ def _hook(state, bucket):
     memory = state.memory_of(bucket, d) if state.memory else None
     u = memory.add_(grad) if memory is not None else grad.contiguous()  # u = g + r, in place: no new d floats
     stream = (state.calls * 1024 + bucket.index()) * 65536 + rank  # distinct per call, bucket and rank
-    indices, values = state.compress(u, stream)
+    nonfinite = False
+    try:
+        indices, values = state.compress(u, stream)
+    except _native.GradtapError as error:
+        if error.status != _native.ENONFINITE:
+            raise
+        # NaN/Inf (an AMP overflow): send every coordinate, so the averaged
+        # gradient carries them and a GradScaler skips the step on every
+        # rank; the memory restarts from zero (the counts-first exchange
+        # keeps the ranks in step whatever each one sends)
+        nonfinite = True
+        indices, values = torch.arange(d, dtype=torch.int64), u.clone()
     state.calls += 1
     state.sent_pairs += indices.numel()
     recording = state.recorder is not None and state.capture.wants(step)
     acc = u.clone() if recording and memory is not None else u
-    if memory is not None:
+    if memory is not None and nonfinite:
+        memory.zero_()
+    elif memory is not None:
         # r = u - C(u): every method here sends u_i itself, so r is u with the sent coordinates zeroed, exactly
         memory.index_fill_(0, indices, 0.0)
     if recording:

@@ -78,6 +78,7 @@ static void enqueue_locked(gtap_capture *capture, capture_op *op)
     capture->tail = op;
     if (op->type == OP_RECORD || op->type == OP_SKIPPED) {
         if (op->step > capture->max_step_handed) capture->max_step_handed = op->step;
+        if (op->step < capture->min_step_since_flush) capture->min_step_since_flush = op->step;
     }
     pthread_cond_signal(&capture->work);
 }
@@ -104,6 +105,7 @@ int gtap_capture_open(const char *path, const gtap_capture_options *options, gta
     pthread_cond_init(&capture->work, NULL);
     pthread_cond_init(&capture->progress, NULL);
     capture->max_step_handed = -1;
+    capture->min_step_since_flush = INT64_MAX;
     capture->stats.flushed_step = -1;
     int rc = capture_copy_options(capture, path, options);
     if (rc < 0) {
@@ -494,6 +496,10 @@ int gtap_capture_get_stats(const gtap_capture *capture, gtap_capture_stats *stat
     gtap_capture *mutable_capture = (gtap_capture *)capture;
     pthread_mutex_lock(&mutable_capture->lock);
     *stats = capture->stats;
+    /* a record handed over after the last flush is not durable yet, so
+     * neither is its step: the training thread may be midway through a step
+     * the flush claimed (the flush saw only its first records) */
+    if (capture->min_step_since_flush <= stats->flushed_step) stats->flushed_step = capture->min_step_since_flush - 1;
     stats->queued_bytes = capture->staging.in_use;
     stats->peak_staging_bytes = capture->staging.peak_in_use;
     stats->status = capture->status;

@@ -125,6 +125,8 @@ struct gtap_capture {
     uint64_t done_sequence;    /* ops with sequence <= this are processed */
     uint64_t flushed_sequence; /* ... and durable */
     int64_t max_step_handed;   /* largest step of an op handed over */
+    int64_t min_step_since_flush; /* smallest step of an op handed over after the last flush
+                                     (INT64_MAX: none): such a step is not durable yet */
     uint64_t next_ticket;
     uint64_t copies_done;
 

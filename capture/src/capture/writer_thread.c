@@ -201,6 +201,7 @@ static void note_flushed_locked(gtap_capture *capture, uint64_t sequence)
     capture->flushed_sequence = sequence;
     capture->stats.flushes++;
     capture->snapshots_unflushed = 0; /* committed with this flush */
+    capture->min_step_since_flush = INT64_MAX; /* ops still queued are counted below */
     int64_t flushed = capture->max_step_handed;
     for (capture_op *op = capture->head; op != NULL; op = op->next)
         if ((op->type == OP_RECORD || op->type == OP_SKIPPED) && op->step - 1 < flushed) flushed = op->step - 1;
