@@ -124,7 +124,11 @@ def step_worker(rank, world, store, mode, density, steps, out):
     if rank == 0:
         with open(out, "w") as handle:
             handle.write("%.9f\n" % statistics.median(times))
+    # leave without destructors: torch 1.13 can deadlock destroying DDP's
+    # reducer after the process group (docs/PERFORMANCE.md)
+    dist.barrier()
     dist.destroy_process_group()
+    os._exit(0)
 
 
 def bench_step(mode, world, density, steps):

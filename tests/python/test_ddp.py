@@ -19,6 +19,7 @@ import pytest
 import torch
 
 import gradtap
+import ranks
 
 SEED = int(os.environ.get("GTAP_TEST_SEED", "20181107"))
 STEPS = 3
@@ -65,8 +66,10 @@ def rank_main(rank, world_size, directory, inner_name):
                     p.add_(torch.ones_like(p), alpha=0.01)  # parameters change: every step differs
         w.close()
         np.savez(os.path.join(directory, "expected%d.npz" % rank), **expected)
-    finally:
+    except BaseException:
         dist.destroy_process_group()
+        raise
+    ranks.finish(dist)
 
 
 def run_ranks(directory, world_size, inner_name=None):

@@ -14,6 +14,7 @@ import pytest
 import torch
 
 import gradtap
+import ranks
 
 SEED = int(os.environ.get("GTAP_TEST_SEED", "20181107"))
 STEPS = 5
@@ -72,8 +73,10 @@ def rank_main(rank, world, directory, config):
         if rank == 0:
             np.save(os.path.join(directory, "params.npy"), flat_parameters(model).numpy())
             np.save(os.path.join(directory, "same.npy"), np.array(same))
-    finally:
+    except BaseException:
         dist.destroy_process_group()
+        raise
+    ranks.finish(dist)
 
 
 def train(directory, world, **config):

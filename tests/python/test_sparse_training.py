@@ -10,6 +10,7 @@ import torch
 
 import fashion
 import gradtap
+import ranks
 
 SEED = 7
 TRAIN, TEST, EPOCHS, BATCH, WORLD = 8000, 2000, 3, 32, 2
@@ -52,8 +53,10 @@ def rank_main(rank, directory, method, memory):
             with torch.no_grad():
                 accuracy = (model(torch.from_numpy(xt)).argmax(1).numpy() == yt).mean()
             np.save(os.path.join(directory, "accuracy.npy"), np.array([accuracy]))
-    finally:
+    except BaseException:
         dist.destroy_process_group()
+        raise
+    ranks.finish(dist)
 
 
 def accuracy(tmp_path, method, memory=True):
