@@ -32,31 +32,13 @@ static int sample_buffer(uint64_t want, float **out)
     return GTAP_OK;
 }
 
-int gtap_sample_stride(const float *u, uint64_t d, uint64_t max, float **sample, uint64_t *count, uint64_t *stride)
+/* The finite values of one coordinate per block of `stride`: the block's
+ * first (random = 0) or one drawn with gtap_sample_random_index(seed, ...). */
+static int sample_blocks(const float *u, uint64_t d, uint64_t max, int random, uint64_t seed, float **sample,
+                         uint64_t *count, uint64_t *stride)
 {
     if ((u == NULL && d > 0) || sample == NULL || count == NULL || stride == NULL || max == 0)
-        return gtap_set_error(GTAP_EINVAL, "gtap_sample_stride: invalid argument");
-    *sample = NULL;
-    *count = 0;
-    uint64_t s = gtap_sample_index_stride(d, max);
-    uint64_t want = d == 0 ? 0 : (d - 1) / s + 1;
-    *stride = s;
-    float *out = NULL;
-    int rc = sample_buffer(want, &out);
-    if (rc < 0) return rc;
-    uint64_t n = 0;
-    for (uint64_t i = 0; i < d; i += s)
-        if (isfinite(u[i])) out[n++] = u[i];
-    *sample = out;
-    *count = n;
-    return GTAP_OK;
-}
-
-int gtap_sample_random(const float *u, uint64_t d, uint64_t max, uint64_t seed, float **sample, uint64_t *count,
-                       uint64_t *stride)
-{
-    if ((u == NULL && d > 0) || sample == NULL || count == NULL || stride == NULL || max == 0)
-        return gtap_set_error(GTAP_EINVAL, "gtap_sample_random: invalid argument");
+        return gtap_set_error(GTAP_EINVAL, "%s: invalid argument", random ? "gtap_sample_random" : "gtap_sample_stride");
     *sample = NULL;
     *count = 0;
     uint64_t s = gtap_sample_index_stride(d, max);
@@ -67,12 +49,23 @@ int gtap_sample_random(const float *u, uint64_t d, uint64_t max, uint64_t seed, 
     if (rc < 0) return rc;
     uint64_t n = 0;
     for (uint64_t b = 0; b < blocks; b++) {
-        uint64_t i = gtap_sample_random_index(seed, b, s, d);
+        uint64_t i = random ? gtap_sample_random_index(seed, b, s, d) : b * s;
         if (isfinite(u[i])) out[n++] = u[i];
     }
     *sample = out;
     *count = n;
     return GTAP_OK;
+}
+
+int gtap_sample_stride(const float *u, uint64_t d, uint64_t max, float **sample, uint64_t *count, uint64_t *stride)
+{
+    return sample_blocks(u, d, max, 0, 0, sample, count, stride);
+}
+
+int gtap_sample_random(const float *u, uint64_t d, uint64_t max, uint64_t seed, float **sample, uint64_t *count,
+                       uint64_t *stride)
+{
+    return sample_blocks(u, d, max, 1, seed, sample, count, stride);
 }
 
 uint64_t gtap_k_for_density(double rho, uint64_t d)
