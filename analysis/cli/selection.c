@@ -96,7 +96,7 @@ int gtap_selection_option(gtap_selection_options *o, int code, const char *arg)
     }
 }
 
-static int tensor_selected(const gtap_selection_options *o, const char *name)
+int gtap_selection_tensor_selected(const gtap_selection_options *o, const char *name)
 {
     if (o->tensor_glob_count == 0) return 1;
     for (size_t i = 0; i < o->tensor_glob_count; i++)
@@ -104,7 +104,7 @@ static int tensor_selected(const gtap_selection_options *o, const char *name)
     return 0;
 }
 
-static int step_selected(const gtap_selection_options *o, int64_t step)
+int gtap_selection_step_selected(const gtap_selection_options *o, int64_t step)
 {
     if (!o->has_steps) return 1;
     if (step < o->first_step || step > o->last_step) return 0;
@@ -112,7 +112,7 @@ static int step_selected(const gtap_selection_options *o, int64_t step)
     return (step - base) % o->step_stride == 0;
 }
 
-static int rank_selected(const gtap_selection_options *o, int rank)
+int gtap_selection_rank_selected(const gtap_selection_options *o, int rank)
 {
     if (o->rank_count == 0) return 1;
     for (size_t i = 0; i < o->rank_count; i++)
@@ -170,7 +170,7 @@ static int list_global(gtap_selection *s, size_t f, int rank, gtap_kind kind, si
     int rc = GTAP_OK;
     for (size_t t = 0; t < tensors && rc == GTAP_OK; t++) {
         gtap_tensor_info info;
-        if ((rc = gtap_reader_tensor(reader, t, &info)) < 0 || !tensor_selected(&s->options, info.name)) continue;
+        if ((rc = gtap_reader_tensor(reader, t, &info)) < 0 || !gtap_selection_tensor_selected(&s->options, info.name)) continue;
         int64_t *steps = NULL;
         size_t count = 0;
         if ((rc = read_steps(reader, t, kind, &steps, &count)) == GTAP_OK && count > 0) {
@@ -186,11 +186,11 @@ static int list_global(gtap_selection *s, size_t f, int rank, gtap_kind kind, si
     }
     if (rc == GTAP_OK && all_count) qsort(all, all_count, sizeof *all, compare_i64);
     for (size_t i = 0; i < all_count && rc == GTAP_OK; i++) {
-        if ((i > 0 && all[i] == all[i - 1]) || !step_selected(&s->options, all[i])) continue;
+        if ((i > 0 && all[i] == all[i - 1]) || !gtap_selection_step_selected(&s->options, all[i])) continue;
         gtap_snapshot_ref item = {f, rank, kind, all[i], GTAP_TENSOR_GLOBAL, 0};
         for (size_t t = 0; t < tensors && rc == GTAP_OK; t++) {
             gtap_tensor_info info;
-            if ((rc = gtap_reader_tensor(reader, t, &info)) < 0 || !tensor_selected(&s->options, info.name)) continue;
+            if ((rc = gtap_reader_tensor(reader, t, &info)) < 0 || !gtap_selection_tensor_selected(&s->options, info.name)) continue;
             int64_t *steps = NULL;
             size_t count = 0;
             if ((rc = read_steps(reader, t, kind, &steps, &count)) == GTAP_OK && has_step(steps, count, all[i]))
@@ -208,7 +208,7 @@ static int list_file(gtap_selection *s, size_t f, size_t *capacity)
     gtap_reader *reader = s->readers[f];
     gtap_file_info file;
     int rc = gtap_reader_file_info(reader, &file);
-    if (rc < 0 || !rank_selected(&s->options, file.rank)) return rc;
+    if (rc < 0 || !gtap_selection_rank_selected(&s->options, file.rank)) return rc;
     unsigned kinds = s->options.kinds ? s->options.kinds
                                       : GTAP_KIND_BIT(GTAP_KIND_GRAD) | GTAP_KIND_BIT(GTAP_KIND_RESIDUAL) | GTAP_KIND_BIT(GTAP_KIND_ACC);
     size_t tensors = gtap_reader_tensor_count(reader);
@@ -220,12 +220,12 @@ static int list_file(gtap_selection *s, size_t f, size_t *capacity)
         }
         for (size_t t = 0; t < tensors && rc == GTAP_OK; t++) {
             gtap_tensor_info info;
-            if ((rc = gtap_reader_tensor(reader, t, &info)) < 0 || !tensor_selected(&s->options, info.name)) continue;
+            if ((rc = gtap_reader_tensor(reader, t, &info)) < 0 || !gtap_selection_tensor_selected(&s->options, info.name)) continue;
             int64_t *steps = NULL;
             size_t count = 0;
             rc = read_steps(reader, t, (gtap_kind)kind, &steps, &count);
             for (size_t i = 0; i < count && rc == GTAP_OK; i++) {
-                if (!step_selected(&s->options, steps[i])) continue;
+                if (!gtap_selection_step_selected(&s->options, steps[i])) continue;
                 gtap_snapshot_ref item = {f, file.rank, (gtap_kind)kind, steps[i], t, info.numel};
                 rc = add_item(s, capacity, item);
             }
@@ -256,7 +256,8 @@ int gtap_selection_build(gtap_selection *s, gtap_selection_options *options, cha
         int rc = list_file(s, f, &capacity);
         if (rc < 0) return gtap_cli_fail(rc);
     }
-    if (s->count == 0) return gtap_cli_error(GTAP_EXIT_USAGE, "no snapshot matches the selection (see `gradtap info`)");
+    if (s->count == 0 && !s->options.allow_empty)
+        return gtap_cli_error(GTAP_EXIT_USAGE, "no snapshot matches the selection (see `gradtap info`)");
     if (s->options.chunk > SIZE_MAX / sizeof(float)) return gtap_cli_error(GTAP_EXIT_USAGE, "--chunk too large");
     s->buffer = malloc((size_t)s->options.chunk * sizeof *s->buffer);
     if (s->buffer == NULL) return gtap_cli_error(GTAP_EXIT_INTERNAL, "out of memory for a chunk of %llu values", (unsigned long long)s->options.chunk);
@@ -360,7 +361,7 @@ static int stream_pass(stream_state *st, int pass)
         size_t tensors = gtap_reader_tensor_count(reader);
         for (size_t t = 0; t < tensors && rc == GTAP_OK; t++) {
             gtap_tensor_info info;
-            if ((rc = gtap_reader_tensor(reader, t, &info)) < 0 || !tensor_selected(&st->s->options, info.name)) continue;
+            if ((rc = gtap_reader_tensor(reader, t, &info)) < 0 || !gtap_selection_tensor_selected(&st->s->options, info.name)) continue;
             int64_t *steps = NULL;
             size_t count = 0;
             if ((rc = read_steps(reader, t, item->kind, &steps, &count)) == GTAP_OK && has_step(steps, count, item->step))

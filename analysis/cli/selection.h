@@ -59,6 +59,8 @@ typedef struct gtap_selection_options {
     size_t rank_count;
     uint64_t chunk;        /* values per chunk */
     int threads;           /* 0: default */
+    int allow_empty;       /* set by the command: no selected snapshot is not an error
+                            * (bounds, whose summaries may stand alone) */
 } gtap_selection_options;
 
 void gtap_selection_options_init(gtap_selection_options *options);
@@ -66,6 +68,12 @@ void gtap_selection_options_free(gtap_selection_options *options);
 /* Handle one getopt result. @return 1 handled, 0 not a selection option,
  * or -GTAP_EXIT_USAGE after printing the error. */
 int gtap_selection_option(gtap_selection_options *options, int code, const char *argument);
+
+/* Whether a tensor name, a step or a rank passes the options' filters
+ * (also used for what is not a snapshot: summaries). 1 or 0. */
+int gtap_selection_tensor_selected(const gtap_selection_options *options, const char *name);
+int gtap_selection_step_selected(const gtap_selection_options *options, int64_t step);
+int gtap_selection_rank_selected(const gtap_selection_options *options, int rank);
 
 #define GTAP_TENSOR_GLOBAL ((size_t)-1)
 
