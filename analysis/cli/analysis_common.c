@@ -119,6 +119,7 @@ int gtap_analysis_run(gtap_analysis *a, int argc, char **argv, gtap_analysis_fn 
     gtap_tail_team_free(team);
     if (rc < 0) return gtap_cli_fail(rc);
     if ((rc = gtap_table_gather(&a->table)) < 0) return gtap_cli_fail(rc);
+    if (a->is_root && a->after_gather && (rc = a->after_gather(a, user)) < 0) return gtap_cli_fail(rc);
     if (a->is_root && a->json_key) printf("{\"%s\": ", a->json_key); /* the caller adds the rest */
     if (a->is_root) gtap_table_print(&a->table, stdout, a->common.format);
     return GTAP_EXIT_OK;

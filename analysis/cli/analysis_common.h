@@ -50,6 +50,9 @@ struct gtap_analysis {
     uint64_t sample_max;     /* --fit-sample */
     uint64_t sample_seed;    /* seed of the random fit sample (fit --seed, bounds --seed; default 0) */
     gtap_analysis_ks_fn ks_for;
+    /* Rank 0, after the rows of all ranks are gathered and before they are
+     * printed: add rows that are not snapshots (bounds: summaries). NULL: none. */
+    int (*after_gather)(gtap_analysis *a, void *user);
     int help;
     int is_root, mpi_rank, mpi_size;
     gtap_h5file *results;
