@@ -88,7 +88,7 @@ def test_results_file_matches_csv(snapshot):
         assert [t.decode() if isinstance(t, bytes) else t for t in f["bounds/tensor"][:]] == ["model.weight"] * 3
         summary = f["bounds_summary"]
         assert list(summary["density"][:]) == [0.001, 0.01, 0.1]
-        assert list(summary["snapshots"][:]) == [1, 1, 1]
+        assert list(summary["vectors"][:]) == [1, 1, 1]
 
 
 def test_curve_against_numpy(snapshot):
