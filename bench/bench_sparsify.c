@@ -1,13 +1,14 @@
 /*
  * bench_sparsify.c - the cost of every compressor of gradtap/sparsify.h on
- * one core, against two baselines: reading u once (the floor: 4d bytes of
- * memory traffic) and a full sort of |u| (what an O(d log d) top-k costs).
- * Prints one row per (d, rho, selector): median milliseconds over --reps
- * runs, effective GB/s (4d bytes / time), time as a multiple of the floor,
- * threshold passes and count / k.
+ * 1 and 2 threads (gtap_sparsify_options.threads), against two baselines:
+ * reading u once on one thread (the floor: 4d bytes of memory traffic) and
+ * a full sort of |u| (what an O(d log d) top-k costs). Prints one row per
+ * (d, rho, selector, threads): median milliseconds over --reps runs,
+ * effective GB/s (4d bytes / time), time as a multiple of the floor,
+ * the speed-up over one thread, threshold passes and count / k.
  *
  *   bench_sparsify [--sizes 20,22,24] [--rhos 0.001,0.01] [--reps 5]
- *                  [--dist normal|laplace] [--no-sort]
+ *                  [--threads 1,2] [--dist normal|laplace] [--no-sort]
  */
 #include <getopt.h>
 #include <gsl/gsl_cdf.h>
@@ -79,12 +80,12 @@ static const selector selectors[] = {
 };
 enum { SELECTOR_COUNT = sizeof selectors / sizeof selectors[0] };
 
-static void print_row(uint64_t d, double rho, const char *label, double ms, double floor_ms, int passes,
+static void print_row(uint64_t d, double rho, const char *label, int threads, double ms, double floor_ms, double speedup, int passes,
                       double count_over_k)
 {
     double gbps = 4.0 * (double)d / (ms * 1e-3) / 1e9;
-    printf("%-9llu %-7g %-16s %10.3f %8.2f %8.2f %6d %8.3f\n", (unsigned long long)d, rho, label, ms, gbps,
-           ms / floor_ms, passes, count_over_k);
+    printf("%-9llu %-7g %-16s %7d %10.3f %8.2f %8.2f %8.2f %6d %8.3f\n", (unsigned long long)d, rho, label, threads, ms,
+           gbps, ms / floor_ms, speedup, passes, count_over_k);
     fflush(stdout);
 }
 
@@ -106,12 +107,13 @@ static int parse_list(const char *text, double *out, int *n)
 
 int main(int argc, char **argv)
 {
-    double sizes[MAX_LIST] = {20, 22, 24}, rhos[MAX_LIST] = {0.001, 0.01};
-    int n_sizes = 3, n_rhos = 2, reps = 5, laplace = 0, with_sort = 1;
+    double sizes[MAX_LIST] = {20, 22, 24}, rhos[MAX_LIST] = {0.001, 0.01}, thread_list[MAX_LIST] = {1, 2};
+    int n_sizes = 3, n_rhos = 2, n_threads = 2, reps = 5, laplace = 0, with_sort = 1;
     static const struct option options[] = {
         {"sizes", required_argument, NULL, 's'}, {"rhos", required_argument, NULL, 'r'},
         {"reps", required_argument, NULL, 'n'},  {"dist", required_argument, NULL, 'D'},
         {"no-sort", no_argument, NULL, 'S'},     {"help", no_argument, NULL, 'h'},
+        {"threads", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -122,16 +124,18 @@ int main(int argc, char **argv)
         case 'n': reps = atoi(optarg); if (reps < 1 || reps > 1000) return 2; break;
         case 'D': laplace = strcmp(optarg, "laplace") == 0; break;
         case 'S': with_sort = 0; break;
+        case 't': if (parse_list(optarg, thread_list, &n_threads) < 0) return 2; break;
         default:
             fprintf(stderr, "usage: bench_sparsify [--sizes 20,22,24] [--rhos 0.001,0.01] [--reps 5] "
-                            "[--dist normal|laplace] [--no-sort]\n");
+                            "[--threads 1,2] [--dist normal|laplace] [--no-sort]\n");
             return c == 'h' ? 0 : 2;
         }
     }
-    printf("# bench_sparsify: %s data, median of %d runs, one thread; GB/s = 4d bytes / time\n",
+    printf("# bench_sparsify: %s data, median of %d runs; floor = one read of u on one thread;\n"
+           "# GB/s = 4d bytes / time; speedup = time on 1 thread / time on this many\n",
            laplace ? "Laplace" : "Gaussian", reps);
-    printf("%-9s %-7s %-16s %10s %8s %8s %6s %8s\n", "d", "rho", "selector", "ms", "GB/s", "x_floor", "passes",
-           "count/k");
+    printf("%-9s %-7s %-16s %7s %10s %8s %8s %8s %6s %8s\n", "d", "rho", "selector", "threads", "ms", "GB/s", "x_floor",
+           "speedup", "passes", "count/k");
     double *samples = malloc((size_t)reps * sizeof *samples);
     for (int si = 0; si < n_sizes; si++) {
         uint64_t d = (uint64_t)1 << (int)sizes[si];
@@ -146,7 +150,7 @@ int main(int argc, char **argv)
             samples[r] = (bench_now() - t0) * 1e3;
         }
         double floor_ms = bench_median(samples, reps);
-        print_row(d, 0, "read-once", floor_ms, floor_ms, 1, NAN);
+        print_row(d, 0, "read-once", 1, floor_ms, floor_ms, 1.0, 1, NAN);
         if (with_sort) {
             int sort_reps = reps < 3 ? reps : 3;
             for (int r = 0; r < sort_reps; r++) {
@@ -154,15 +158,18 @@ int main(int argc, char **argv)
                 full_sort(u, d, values);
                 samples[r] = (bench_now() - t0) * 1e3;
             }
-            print_row(d, 0, "full-sort", bench_median(samples, sort_reps), floor_ms, 0, NAN);
+            print_row(d, 0, "full-sort", 1, bench_median(samples, sort_reps), floor_ms, NAN, 0, NAN);
         }
         for (int ri = 0; ri < n_rhos; ri++) {
             uint64_t k = 0;
             if (gtap_k_from_density(rhos[ri], d, &k) < 0) return 2;
             for (int s = 0; s < SELECTOR_COUNT; s++) {
+              double one_thread_ms = NAN;
+              for (int ti = 0; ti < n_threads; ti++) {
                 gtap_sparsify_options opt;
                 gtap_sparsify_options_init(&opt, selectors[s].kind);
                 opt.count_mode = selectors[s].mode;
+                opt.threads = (int)thread_list[ti];
                 /* The hard threshold at the level that keeps rho d in expectation. */
                 opt.lambda = laplace ? -log(rhos[ri]) : gsl_cdf_ugaussian_Qinv(rhos[ri] / 2.0);
                 gtap_sparsifier *sp = NULL;
@@ -181,9 +188,12 @@ int main(int argc, char **argv)
                     fprintf(stderr, "bench_sparsify: %s: %s\n", selectors[s].label, gtap_last_error());
                     return 3;
                 }
-                print_row(d, rhos[ri], selectors[s].label, bench_median(samples, reps), floor_ms, res.passes,
+                double ms = bench_median(samples, reps);
+                if (opt.threads == 1) one_thread_ms = ms;
+                print_row(d, rhos[ri], selectors[s].label, opt.threads, ms, floor_ms, one_thread_ms / ms, res.passes,
                           (double)res.count / (double)k);
                 gtap_sparsifier_free(sp);
+              }
             }
         }
         free(u);

@@ -49,6 +49,7 @@ int gtap_analysis_option(gtap_analysis *a, int code, const char *arg, const char
     case 'f': return gtap_out_parse_format(arg, &a->common.format) ? -GTAP_EXIT_USAGE : 1;
     case 'o': a->common.output = arg; return 1;
     case GTAP_AN_OPT_FORCE: a->common.force = 1; return 1;
+    case GTAP_AN_OPT_COLUMNS: return gtap_table_select_columns(&a->table, arg) ? -GTAP_EXIT_USAGE : 1;
     case 'h':
         gtap_cli_print_usage(stdout, usage);
         a->help = 1;

@@ -15,13 +15,20 @@
 #include "output_file.h"
 #include "table.h"
 
-enum { GTAP_AN_OPT_DENSITY = 1100, GTAP_AN_OPT_K, GTAP_AN_OPT_FIT_SAMPLE, GTAP_AN_OPT_FORCE };
+enum { GTAP_AN_OPT_DENSITY = 1100, GTAP_AN_OPT_K, GTAP_AN_OPT_FIT_SAMPLE, GTAP_AN_OPT_FORCE, GTAP_AN_OPT_COLUMNS };
 
 #define GTAP_ANALYSIS_LONG_OPTIONS                                                                       \
     GTAP_SELECTION_LONG_OPTIONS, {"density", required_argument, NULL, GTAP_AN_OPT_DENSITY},             \
         {"k", required_argument, NULL, GTAP_AN_OPT_K}, {"fit-sample", required_argument, NULL, GTAP_AN_OPT_FIT_SAMPLE}, \
         {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},            \
-        {"force", no_argument, NULL, GTAP_AN_OPT_FORCE}, {"help", no_argument, NULL, 'h'}
+        {"force", no_argument, NULL, GTAP_AN_OPT_FORCE}, {"columns", required_argument, NULL, GTAP_AN_OPT_COLUMNS}, \
+        {"help", no_argument, NULL, 'h'}
+
+/* Help text of --columns, for the commands' usage. */
+#define GTAP_ANALYSIS_COLUMNS_HELP                                                                        \
+    "      --columns LIST  the columns to print, in every format (comma-separated\n"                    \
+    "                     names as in the csv header, or all); the terminal table\n"                   \
+    "                     shows the key columns by default, csv and json all\n"
 
 typedef struct gtap_analysis gtap_analysis;
 

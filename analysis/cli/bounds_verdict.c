@@ -119,6 +119,9 @@ int gtap_bounds_summarise(gtap_analysis *a, const bounds_options *o, gtap_h5file
 {
     gtap_table summary;
     gtap_table_init(&summary, summary_columns, S_COUNT);
+    if (gtap_table_key_columns(&summary, "source,density,k,vectors,tight_holds,loose_holds,ratio_min,ratio_median,"
+                                         "ratio_max,slack_tight_min") < 0)
+        return gtap_set_error(GTAP_EINTERNAL, "bounds: a key column of the summary is missing");
     size_t rows = (size_t)(a->table.rows ? a->table.rows : 1);
     group_tally g;
     memset(&g, 0, sizeof g);

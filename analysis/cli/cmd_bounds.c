@@ -42,6 +42,7 @@ static const char usage[] =
     "                     /bounds_summary; see docs/CLI.md)\n"
     "      --force        let -o replace a file that is not a results file of this\n"
     "                     command (otherwise refused, exit 2)\n"
+    GTAP_ANALYSIS_COLUMNS_HELP
     "  -h, --help         this text\n"
     GTAP_SELECTION_HELP
     "\n"
@@ -119,7 +120,8 @@ static int bounds_rows(gtap_analysis *a, size_t index, const gtap_snapshot_data 
         gtap_selector_outcome sel[GTAP_SELECTOR_COUNT];
         for (int s = 0; s < GTAP_SELECTOR_COUNT; s++) sel[s].count_over_k = sel[s].recall = sel[s].ratio = NAN;
         if (run_selectors) {
-            int rc = gtap_selectors_run(data->whole, item->d, k, o->seed, (uint64_t)index, sel);
+            int rc = gtap_selectors_run(data->whole, item->d, k, o->seed, (uint64_t)index,
+                                        a->selection.options.threads, sel);
             if (rc < 0) gtap_cli_warn("selectors on %s step %lld: %s", gtap_selection_tensor_name(&a->selection, item),
                                       (long long)item->step, gtap_last_error());
         }
@@ -178,6 +180,8 @@ int gtap_cmd_bounds(int argc, char **argv)
     bounds_options o = {.selectors = 1, .summaries = 1, .selectors_max = (uint64_t)1 << 24};
     gtap_analysis a;
     gtap_analysis_init(&a, gtap_bounds_columns, C_COUNT);
+    if (gtap_table_key_columns(&a.table, "step,tensor,kind,source,density,d,k,ratio,bound_tight,slack_tight,gain,status") < 0)
+        return gtap_cli_fail(GTAP_EINTERNAL);
     int option, exit_code = GTAP_EXIT_OK;
     optind = 1;
     while ((option = gtap_analysis_next_option(&a, argc, argv, options, usage, &exit_code)) != -1) {

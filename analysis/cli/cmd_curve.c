@@ -22,6 +22,7 @@ static const char usage[] =
     "  -o, --output FILE  also write an HDF5 results file (table /curve)\n"
     "      --force        let -o replace a file that is not a results file of this\n"
     "                     command (otherwise refused, exit 2)\n"
+    GTAP_ANALYSIS_COLUMNS_HELP
     "  -h, --help         this text\n"
     GTAP_SELECTION_HELP
     "\n"
@@ -83,6 +84,8 @@ int gtap_cmd_curve(int argc, char **argv)
     };
     gtap_analysis a;
     gtap_analysis_init(&a, curve_columns, C_COUNT);
+    if (gtap_table_key_columns(&a.table, "step,tensor,kind,d,k,k_over_d,ratio,bound_loose,bound_tight,status") < 0)
+        return gtap_cli_fail(GTAP_EINTERNAL);
     a.ks_for = curve_ks;
     a.sample_max = 0;
     uint64_t points = 200;

@@ -40,6 +40,7 @@ static const char usage[] =
     "                     after the fit table, each after a blank line\n"
     "      --force        let -o replace a file that is not a results file of this\n"
     "                     command (otherwise refused, exit 2)\n"
+    GTAP_ANALYSIS_COLUMNS_HELP
     "  -h, --help         this text\n"
     GTAP_SELECTION_HELP
     "\n"
@@ -291,6 +292,8 @@ int gtap_cmd_fit(int argc, char **argv)
     gtap_table_init(&o.qq, qq_columns, Q_COUNT);
     gtap_analysis a;
     gtap_analysis_init(&a, fit_columns, C_COUNT);
+    if (gtap_table_key_columns(&a.table, "step,tensor,kind,d,zero_fraction,best,ks_critical,gauss_ks,laplace_ks,student_ks,gennorm_ks") < 0)
+        return gtap_cli_fail(GTAP_EINTERNAL);
     int option, exit_code = GTAP_EXIT_OK;
     optind = 1;
     while ((option = gtap_analysis_next_option(&a, argc, argv, options, usage, &exit_code)) != -1) {

@@ -11,7 +11,7 @@ const char *const gtap_selector_names[GTAP_SELECTOR_COUNT] = {"gaussiank", "gaus
 static const gtap_sparsifier_kind selector_kinds[GTAP_SELECTOR_COUNT] = {
     GTAP_SPARSIFY_GAUSSIANK, GTAP_SPARSIFY_GAUSSIANK_REF, GTAP_SPARSIFY_DGCK, GTAP_SPARSIFY_TRIMMED};
 
-int gtap_selectors_run(const float *u, uint64_t d, uint64_t k, uint64_t seed, uint64_t stream,
+int gtap_selectors_run(const float *u, uint64_t d, uint64_t k, uint64_t seed, uint64_t stream, int threads,
                        gtap_selector_outcome out[GTAP_SELECTOR_COUNT])
 {
     for (int i = 0; i < GTAP_SELECTOR_COUNT; i++) out[i].count_over_k = out[i].recall = out[i].ratio = NAN;
@@ -24,6 +24,7 @@ int gtap_selectors_run(const float *u, uint64_t d, uint64_t k, uint64_t seed, ui
         gtap_sparsify_options_init(&options, selector_kinds[i]);
         options.seed = seed;
         options.quality = 1;
+        options.threads = threads;
         gtap_sparsifier *sp = NULL;
         rc = gtap_sparsifier_create(&options, d, &sp);
         gtap_sparsify_result result;

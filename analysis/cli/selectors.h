@@ -17,9 +17,10 @@ typedef struct gtap_selector_outcome {
 } gtap_selector_outcome;
 
 /* Run the four selectors on u[0..d) (all finite) for k with seed `seed`
- * (random stream = `stream`); out[GTAP_SELECTOR_COUNT]. Scratch memory is
- * allocated per call. @return GTAP_OK or a gtap_status. */
-int gtap_selectors_run(const float *u, uint64_t d, uint64_t k, uint64_t seed, uint64_t stream,
+ * (random stream = `stream`) on `threads` OpenMP threads (0: OpenMP's
+ * default; the outcome does not depend on it); out[GTAP_SELECTOR_COUNT].
+ * Scratch memory is allocated per call. @return GTAP_OK or a gtap_status. */
+int gtap_selectors_run(const float *u, uint64_t d, uint64_t k, uint64_t seed, uint64_t stream, int threads,
                        gtap_selector_outcome out[GTAP_SELECTOR_COUNT]);
 
 #endif

@@ -25,6 +25,7 @@ void gtap_table_free(gtap_table *t)
             if (t->columns[c].type == GTAP_CELL_STRING) free((char *)t->cells[r * (uint64_t)t->column_count + (uint64_t)c].text);
     free(t->cells);
     free(t->order);
+    free(t->shown);
     memset(t, 0, sizeof *t);
 }
 
@@ -56,8 +57,49 @@ int gtap_table_add(gtap_table *t, uint64_t order, const gtap_cell *cells)
     return GTAP_OK;
 }
 
+/* csv or json of the columns in t->shown. */
+static void print_shown(const gtap_table *t, FILE *stream, gtap_out_format format)
+{
+    gtap_column *columns = malloc((size_t)t->shown_count * sizeof *columns);
+    gtap_cell *cells = malloc((size_t)t->shown_count * sizeof *cells);
+    if (columns && cells) {
+        for (int i = 0; i < t->shown_count; i++) columns[i] = t->columns[t->shown[i]];
+        gtap_out out;
+        gtap_out_begin(&out, stream, format, columns, t->shown_count);
+        for (uint64_t r = 0; r < t->rows; r++) {
+            for (int i = 0; i < t->shown_count; i++) cells[i] = *gtap_table_cell(t, r, t->shown[i]);
+            gtap_out_row(&out, cells);
+        }
+        gtap_out_end(&out);
+    } else {
+        gtap_cli_warn("out of memory printing the table");
+    }
+    free(columns);
+    free(cells);
+}
+
 void gtap_table_print(const gtap_table *t, FILE *stream, gtap_out_format format)
 {
+    if (format == GTAP_OUT_TABLE) {
+        int *all = NULL;
+        const int *shown = t->shown;
+        int count = t->shown_count;
+        if (shown == NULL) {
+            if ((all = malloc((size_t)(t->column_count ? t->column_count : 1) * sizeof *all)) == NULL) return;
+            for (int c = 0; c < t->column_count; c++) all[c] = c;
+            shown = all;
+            count = t->column_count;
+        }
+        gtap_table_print_text(t, stream, shown, count);
+        if (count < t->column_count && !t->user_columns)
+            fprintf(stream, "(%d of %d columns: --columns all or --format csv for every one)\n", count, t->column_count);
+        free(all);
+        return;
+    }
+    if (t->shown != NULL && t->shown_everywhere) {
+        print_shown(t, stream, format);
+        return;
+    }
     gtap_out out;
     gtap_out_begin(&out, stream, format, t->columns, t->column_count);
     for (uint64_t r = 0; r < t->rows; r++) gtap_out_row(&out, gtap_table_cell(t, r, 0));

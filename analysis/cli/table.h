@@ -16,7 +16,24 @@ typedef struct gtap_table {
     uint64_t rows, capacity;
     uint64_t *order;   /* sort key of each row (snapshot index * 2^20 + row within it) */
     gtap_cell *cells;  /* rows * column_count; strings owned (strdup'ed) */
+    int *shown;        /* columns printed, in order (NULL: all) */
+    int shown_count;
+    int shown_everywhere; /* 1: csv and json too (--columns), 0: the terminal table only */
+    int user_columns;  /* --columns was given */
 } gtap_table;
+
+/* The terminal table stays within this many characters where it can. */
+#define GTAP_TABLE_WIDTH 120
+
+/* The key columns the terminal table shows by default ("a,b,c"; every
+ * other column is in csv, json and the results file). @return GTAP_OK, or
+ * GTAP_EINTERNAL for a name the table does not have. */
+int gtap_table_key_columns(gtap_table *table, const char *list);
+/* --columns LIST|all: the columns of every format. @return 0, or
+ * GTAP_EXIT_USAGE after one error line naming the unknown column. */
+int gtap_table_select_columns(gtap_table *table, const char *list);
+/* The aligned terminal table of the given columns (table_text.c). */
+void gtap_table_print_text(const gtap_table *table, FILE *stream, const int *shown, int count);
 
 void gtap_table_init(gtap_table *table, const gtap_column *columns, int column_count);
 void gtap_table_free(gtap_table *table);

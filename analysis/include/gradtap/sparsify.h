@@ -120,7 +120,7 @@ typedef enum gtap_count_mode {
  * gtap_sparsify_options_init() and change fields after; fields that a kind
  * does not use are ignored. The defaults are listed per field. */
 /* Layout version of gtap_sparsify_options (gradtap/abi.h). */
-#define GTAP_SPARSIFY_OPTIONS_VERSION 1u
+#define GTAP_SPARSIFY_OPTIONS_VERSION 2u
 
 typedef struct gtap_sparsify_options {
     size_t struct_size;     /* set by gtap_sparsify_options_init() or GTAP_SPARSIFY_OPTIONS_INIT */
@@ -150,6 +150,13 @@ typedef struct gtap_sparsify_options {
 
     /* threshold */
     double lambda;          /* default 0; finite, >= 0 */
+
+    /* every kind (added in layout version 2): OpenMP threads for the passes
+     * over u (moments, counting and gathering, the radix histogram and
+     * collection of exact top-k, the non-finite checks); 0: OpenMP's
+     * default, resolved at create. Every output is bit-identical for any
+     * thread count. Vectors below 65536 values use one thread. */
+    int threads;            /* default 1; 0..1024 */
 } gtap_sparsify_options;
 
 /* The defaults above for `kind`, as an initializer:
@@ -159,6 +166,7 @@ typedef struct gtap_sparsify_options {
         .struct_size = sizeof(gtap_sparsify_options), .struct_version = GTAP_SPARSIFY_OPTIONS_VERSION,    \
         .kind = (kind_), .band_low = 0.8, .band_high = 1.25, .max_passes = 8,                             \
         .count_mode = GTAP_COUNT_VARIABLE, .sample_ratio = 0.01, .min_sample = 1000, .max_retries = 10,   \
+        .threads = 1,                                                                                     \
     }
 
 /* gtap_sparsify_options_init() - the defaults above for `kind`

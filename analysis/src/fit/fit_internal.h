@@ -19,4 +19,9 @@ double gtap_family_sf(const gtap_fit *fit, double x);
  * fit->note saying why, where the information does not exist. */
 void gtap_fit_fisher_se(gtap_fit *fit);
 
+/* Sort x[0..n) ascending in O(n) (sort.c): the order of a stable
+ * comparison sort by value (-0 and +0 equal). @return GTAP_OK,
+ * GTAP_EOVERFLOW or GTAP_ENOMEM. */
+int gtap_fit_sort_floats(float *x, uint64_t n);
+
 #endif

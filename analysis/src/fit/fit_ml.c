@@ -30,12 +30,6 @@ typedef struct sample {
     double median, spread; /* robust start and the units of the optimiser */
 } sample;
 
-static int compare_float(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
 static double median_sorted(const float *x, uint64_t n)
 {
     return n % 2 ? (double)x[n / 2] : 0.5 * ((double)x[n / 2 - 1] + (double)x[n / 2]);
@@ -281,7 +275,8 @@ static void unscale(gtap_fit *f, int exponent)
 }
 
 /* Validate x, copy it (without exact zeros when drop_zeros), scale the copy
- * by 2^-exponent so that its largest |value| is in [0.5, 1), and sort it. */
+ * by 2^-exponent so that its largest |value| is in [0.5, 1), and sort it
+ * (radix sort, O(n)). */
 static int scaled_copy(const float *x, uint64_t n, int drop_zeros, float **sorted, uint64_t *kept, int *exponent)
 {
     *sorted = NULL;
@@ -300,7 +295,11 @@ static int scaled_copy(const float *x, uint64_t n, int drop_zeros, float **sorte
     uint64_t m = 0;
     for (uint64_t i = 0; i < n; i++)
         if (!drop_zeros || x[i] != 0.0f) copy[m++] = ldexpf(x[i], -*exponent); /* exact unless below 2^-149 of the max */
-    qsort(copy, (size_t)m, sizeof *copy, compare_float);
+    int rc = gtap_fit_sort_floats(copy, m);
+    if (rc < 0) {
+        free(copy);
+        return rc;
+    }
     *sorted = copy;
     *kept = m;
     return GTAP_OK;

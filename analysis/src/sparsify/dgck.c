@@ -36,7 +36,7 @@ int sp_run_dgck(gtap_sparsifier *sp, const float *u, uint64_t d, uint64_t k, uin
     uint64_t count = 0;
     for (int attempt = 0;; attempt++) {
         uint64_t bad = 0;
-        count = sp_gather(u, d, key, 0, sp->cand, NULL, d, &bad);
+        count = sp_gather(sp, u, d, key, 0, sp->cand, NULL, d, &bad);
         res->passes++;
         if (bad > 0) return sp_fail_nonfinite(sp, res, bad, d);
         if ((double)count >= fewest || attempt >= opt->max_retries) break;

@@ -16,13 +16,13 @@ enum { REF_MAX_PASSES = 3 };
 
 /* Count (and gather) |u_i| > t with t rounded to float as the reference's
  * tensor comparison does; a negative t selects everything. */
-static uint64_t count_above(const float *u, uint64_t d, double t, uint64_t *indices, float *values,
+static uint64_t count_above(gtap_sparsifier *sp, const float *u, uint64_t d, double t, uint64_t *indices, float *values,
                             uint64_t capacity)
 {
-    if (t < 0.0) return sp_gather(u, d, 0, 0, indices, values, capacity, NULL);
+    if (t < 0.0) return sp_gather(sp, u, d, 0, 0, indices, values, capacity, NULL);
     float tf = (float)t;
     if (isinf(tf)) return 0;
-    return sp_gather(u, d, sp_key(tf), 1, indices, values, capacity, NULL);
+    return sp_gather(sp, u, d, sp_key(tf), 1, indices, values, capacity, NULL);
 }
 
 int sp_run_gaussiank_ref(gtap_sparsifier *sp, const float *u, uint64_t d, uint64_t k, uint64_t *indices,
@@ -39,7 +39,7 @@ int sp_run_gaussiank_ref(gtap_sparsifier *sp, const float *u, uint64_t d, uint64
     uint64_t count = 0;
     double counted_at = t;
     for (int pass = 0; pass < REF_MAX_PASSES; pass++) {
-        count = count_above(u, d, t, indices, values, capacity);
+        count = count_above(sp, u, d, t, indices, values, capacity);
         counted_at = t;
         res->passes++;
         if ((double)count < low) {

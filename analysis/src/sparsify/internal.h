@@ -18,8 +18,18 @@ enum { SP_DIGIT1_BITS = 11, SP_DIGIT1_BINS = 1 << SP_DIGIT1_BITS, SP_DIGIT_BINS 
 /* Keys at or above this are NaN or Inf (exponent all ones). */
 #define SP_KEY_NONFINITE 0x7f800000u
 
+/* What one thread of a pass over a range of u keeps (parallel.c). */
+typedef struct sp_thread_work {
+    uint64_t hist[SP_DIGIT1_BINS];        /* radix pass 1 over the range */
+    uint32_t sub_hist[4][SP_DIGIT1_BINS]; /* its sub-histograms */
+    uint64_t count, in_bucket, bad;       /* matches, boundary bucket, NaN/Inf */
+} sp_thread_work;
+
 struct gtap_sparsifier {
     gtap_sparsify_options opt;
+    int threads;         /* opt.threads resolved (>= 1) */
+    sp_thread_work *work;/* threads */
+    double *block_sums;  /* 3 per STATS_BLOCK values of d_max (scan.c) */
     uint64_t d_max;
     uint64_t *cand;      /* d_max: candidate indices of a threshold pass */
     uint64_t *bucket;    /* d_max: indices in the radix boundary bucket */
@@ -28,8 +38,18 @@ struct gtap_sparsifier {
     uint64_t sample_cap;
     uint64_t *bitmap;    /* randk: d_max bits */
     uint64_t hist[SP_DIGIT1_BINS];
-    uint32_t sub_hist[4][SP_DIGIT1_BINS]; /* radix pass 1 sub-histograms */
 };
+
+/* Values per block of the moment pass (scan.c): block sums are folded in
+ * block order, so the moments do not depend on the thread count. */
+enum { SP_STATS_BLOCK = 256 };
+
+/* Threads a pass over d values uses: 1 below 65536 values, else
+ * sp->threads. */
+int sp_pass_threads(const gtap_sparsifier *sp, uint64_t d);
+
+/* [*lo, *hi): the share of thread t of T of n values (multiples of 64). */
+void sp_thread_range(uint64_t n, int t, int threads, uint64_t *lo, uint64_t *hi);
 
 /* The key of |x|: its IEEE bit pattern without the sign bit. For
  * non-negative floats the pattern orders like the value. */
@@ -62,7 +82,7 @@ typedef struct sp_stats {
     uint64_t nonfinite;
 } sp_stats;
 
-void sp_scan_stats(const float *u, uint64_t d, sp_stats *stats);
+void sp_scan_stats(const gtap_sparsifier *sp, const float *u, uint64_t d, sp_stats *stats);
 
 /* sp_scan_stats, failing with GTAP_ENONFINITE (res filled) on NaN/Inf. */
 int sp_scan_checked(const gtap_sparsifier *sp, const float *u, uint64_t d, sp_stats *stats,
@@ -73,13 +93,13 @@ int sp_scan_checked(const gtap_sparsifier *sp, const float *u, uint64_t d, sp_st
 void sp_search_band(const gtap_sparsify_options *opt, uint64_t k, int exact, double *low, double *high);
 
 /* Count NaN/Inf in u. */
-uint64_t sp_count_nonfinite(const float *u, uint64_t d);
+uint64_t sp_count_nonfinite(const gtap_sparsifier *sp, const float *u, uint64_t d);
 
 /* Count |u_i| >= key (or > key when `strict`) while writing the first
  * `capacity` matches: indices (and values, when non-NULL) in increasing
  * order. Also counts non-finite values into *nonfinite (may be NULL). */
-uint64_t sp_gather(const float *u, uint64_t d, uint32_t key, int strict, uint64_t *indices, float *values,
-                   uint64_t capacity, uint64_t *nonfinite);
+uint64_t sp_gather(gtap_sparsifier *sp, const float *u, uint64_t d, uint32_t key, int strict, uint64_t *indices,
+                   float *values, uint64_t capacity, uint64_t *nonfinite);
 
 /* Copy values u[indices[j]] for j < count. */
 void sp_fill_values(const float *u, const uint64_t *indices, uint64_t count, float *values);
@@ -88,7 +108,8 @@ void sp_fill_values(const float *u, const uint64_t *indices, uint64_t count, flo
  * over the n increasing indices in `subset`. Writes k indices increasing
  * (ties at the boundary: lower index) and, when values != NULL, their
  * values; *kth_key gets the k-th largest key. 1 <= k <= n. Uses
- * sp->bucket, sp->bucket_key and sp->hist (subset must not be sp->bucket).
+ * sp->bucket, sp->bucket_key and sp->hist (subset must not be sp->bucket);
+ * a full-u call runs its two passes on sp_pass_threads() threads.
  * @return GTAP_OK, or GTAP_ENONFINITE (with *nonfinite) for NaN/Inf in a
  * full-u call (subsets are assumed checked). */
 int sp_radix_topk(gtap_sparsifier *sp, const float *u, const uint64_t *subset, uint64_t n, uint64_t k,

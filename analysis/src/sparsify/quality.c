@@ -6,6 +6,7 @@
  */
 #include <math.h>
 
+#include "gradtap/stats.h"
 #include "gradtap/tail.h"
 #include "sparsify/internal.h"
 
@@ -58,7 +59,10 @@ int gtap_sparsify_evaluate(gtap_sparsifier *sp, const float *u, uint64_t d, uint
     gtap_tail_result tail;
     gtap_moments moments;
     uint64_t ks[1] = {k};
-    rc = gtap_tail_energy(u, d, ks, 1, &tail, &moments);
+    /* the threaded kernel gives the same H_k bit for bit (gradtap/stats.h) */
+    int threads = sp_pass_threads(sp, d);
+    rc = threads > 1 ? gtap_tail_energy_threads(u, d, ks, 1, &tail, &moments, threads)
+                     : gtap_tail_energy(u, d, ks, 1, &tail, &moments);
     if (rc < 0) return rc;
     if (gtap_moments_has_nonfinite(&moments)) {
         uint64_t bad = moments.nan_count + moments.posinf_count + moments.neginf_count;

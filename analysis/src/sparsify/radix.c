@@ -5,6 +5,8 @@
  * bucket and collects the bucket, then two 10-bit levels over the bucket
  * only. Ties at the boundary go to the lower index (docs/THEORY.md s.1).
  */
+#include <omp.h>
+
 #include "sparsify/internal.h"
 
 #define DIGIT1_SHIFT 20
@@ -76,71 +78,122 @@ static void merge_back(const float *u, uint64_t *out, float *values, uint64_t n_
     }
 }
 
+/* Pass 1 over u[lo, hi): the histogram of the top 11 key bits into
+ * w->hist. Four sub-histograms: runs of equal bins (common: data
+ * concentrate in a few exponents) would otherwise serialise the
+ * increments. */
+static void histogram_range(const float *u, uint64_t lo, uint64_t hi, sp_thread_work *w)
+{
+    uint64_t *hist = w->hist;
+    uint32_t(*sub)[SP_DIGIT1_BINS] = w->sub_hist;
+    memset(hist, 0, SP_DIGIT1_BINS * sizeof *hist);
+    memset(sub, 0, 4 * sizeof *sub);
+    uint64_t full = lo + (hi - lo) - (hi - lo) % 4;
+    for (uint64_t i = lo; i < full; i += 4) {
+        sub[0][sp_key(u[i]) >> DIGIT1_SHIFT]++;
+        sub[1][sp_key(u[i + 1]) >> DIGIT1_SHIFT]++;
+        sub[2][sp_key(u[i + 2]) >> DIGIT1_SHIFT]++;
+        sub[3][sp_key(u[i + 3]) >> DIGIT1_SHIFT]++;
+        if (((i + 4 - lo) & 0x3fffffffu) == 0) { /* flush before a uint32 bin could overflow */
+            for (uint32_t b = 0; b < SP_DIGIT1_BINS; b++) {
+                hist[b] += (uint64_t)sub[0][b] + sub[1][b] + sub[2][b] + sub[3][b];
+                sub[0][b] = sub[1][b] = sub[2][b] = sub[3][b] = 0;
+            }
+        }
+    }
+    for (uint64_t i = full; i < hi; i++) hist[sp_key(u[i]) >> DIGIT1_SHIFT]++;
+    for (uint32_t b = 0; b < SP_DIGIT1_BINS; b++) hist[b] += (uint64_t)sub[0][b] + sub[1][b] + sub[2][b] + sub[3][b];
+}
+
+/* Where pass 2 writes: the coordinates above the boundary bin from
+ * indices[out], the bin's own from bucket[in]. */
+typedef struct collect_target {
+    uint64_t *indices;
+    float *values;
+    uint64_t *bucket;
+    uint32_t *bucket_key;
+    uint64_t out, in;
+} collect_target;
+
+static inline void collect_one(const float *u, uint64_t index, uint32_t digit1, collect_target *c)
+{
+    uint32_t key = sp_key(u[index]);
+    uint32_t digit = key >> DIGIT1_SHIFT;
+    if (digit > digit1) {
+        c->indices[c->out] = index;
+        if (c->values != NULL) c->values[c->out] = u[index];
+        c->out++;
+    } else if (digit == digit1) {
+        c->bucket[c->in] = index;
+        c->bucket_key[c->in] = key;
+        c->in++;
+    }
+}
+
+/* Both passes over all of u on the pass's threads, each over its range;
+ * the ranges' outputs are placed in index order. *out and *in_bucket get
+ * the counts above and in the boundary bin. @return GTAP_OK or
+ * GTAP_ENONFINITE. */
+static int select_full(gtap_sparsifier *sp, const float *u, uint64_t n, uint64_t k, collect_target *c,
+                       uint64_t *above1, uint32_t *digit1, uint64_t *nonfinite)
+{
+    int threads = sp_pass_threads(sp, n);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        int t = omp_get_thread_num();
+        uint64_t lo, hi;
+        sp_thread_range(n, t, threads, &lo, &hi);
+        histogram_range(u, lo, hi, &sp->work[t]);
+    }
+    uint64_t *hist = sp->hist, bad = 0;
+    memcpy(hist, sp->work[0].hist, sizeof sp->hist);
+    for (int t = 1; t < threads; t++)
+        for (uint32_t b = 0; b < SP_DIGIT1_BINS; b++) hist[b] += sp->work[t].hist[b];
+    for (uint32_t b = SP_KEY_NONFINITE >> DIGIT1_SHIFT; b < SP_DIGIT1_BINS; b++) bad += hist[b];
+    if (nonfinite != NULL) *nonfinite = bad;
+    if (bad > 0) return GTAP_ENONFINITE;
+    *digit1 = find_bin(hist, SP_DIGIT1_BINS, k, above1);
+    uint64_t out = 0, in = 0;
+    for (int t = 0; t < threads; t++) {
+        sp_thread_work *w = &sp->work[t];
+        uint64_t above = 0;
+        for (uint32_t b = *digit1 + 1; b < SP_DIGIT1_BINS; b++) above += w->hist[b];
+        w->count = out, w->in_bucket = in; /* this range's first positions */
+        out += above, in += w->hist[*digit1];
+    }
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        int t = omp_get_thread_num();
+        uint64_t lo, hi;
+        sp_thread_range(n, t, threads, &lo, &hi);
+        collect_target mine = *c;
+        mine.out = sp->work[t].count, mine.in = sp->work[t].in_bucket;
+        for (uint64_t i = lo; i < hi; i++) collect_one(u, i, *digit1, &mine);
+    }
+    c->out = out, c->in = in;
+    return GTAP_OK;
+}
+
 int sp_radix_topk(gtap_sparsifier *sp, const float *u, const uint64_t *subset, uint64_t n, uint64_t k,
                   uint64_t *indices, float *values, uint32_t *kth_key, uint64_t *nonfinite)
 {
-    uint64_t *hist = sp->hist;
-    memset(hist, 0, SP_DIGIT1_BINS * sizeof *hist);
-    if (subset == NULL) {
-        /* Four sub-histograms: runs of equal bins (common: data concentrate
-         * in a few exponents) would otherwise serialise the increments. */
-        uint32_t(*sub)[SP_DIGIT1_BINS] = sp->sub_hist;
-        memset(sub, 0, 4 * sizeof *sub);
-        uint64_t full = n - n % 4;
-        for (uint64_t i = 0; i < full; i += 4) {
-            sub[0][sp_key(u[i]) >> DIGIT1_SHIFT]++;
-            sub[1][sp_key(u[i + 1]) >> DIGIT1_SHIFT]++;
-            sub[2][sp_key(u[i + 2]) >> DIGIT1_SHIFT]++;
-            sub[3][sp_key(u[i + 3]) >> DIGIT1_SHIFT]++;
-            if (((i + 4) & 0x3fffffffu) == 0) { /* flush before a uint32 bin could overflow */
-                for (uint32_t b = 0; b < SP_DIGIT1_BINS; b++) {
-                    hist[b] += (uint64_t)sub[0][b] + sub[1][b] + sub[2][b] + sub[3][b];
-                    sub[0][b] = sub[1][b] = sub[2][b] = sub[3][b] = 0;
-                }
-            }
-        }
-        for (uint64_t i = full; i < n; i++) hist[sp_key(u[i]) >> DIGIT1_SHIFT]++;
-        for (uint32_t b = 0; b < SP_DIGIT1_BINS; b++)
-            hist[b] += (uint64_t)sub[0][b] + sub[1][b] + sub[2][b] + sub[3][b];
-        uint64_t bad = 0;
-        for (uint32_t b = SP_KEY_NONFINITE >> DIGIT1_SHIFT; b < SP_DIGIT1_BINS; b++) bad += hist[b];
-        if (nonfinite != NULL) *nonfinite = bad;
-        if (bad > 0) return GTAP_ENONFINITE;
-    } else {
-        for (uint64_t j = 0; j < n; j++) hist[sp_key(u[subset[j]]) >> DIGIT1_SHIFT]++;
-    }
+    collect_target c = {indices, values, sp->bucket, sp->bucket_key, 0, 0};
     uint64_t above1 = 0;
-    uint32_t digit1 = find_bin(hist, SP_DIGIT1_BINS, k, &above1);
-
-    uint64_t *bucket = sp->bucket;
-    uint32_t *bucket_key = sp->bucket_key;
-    uint64_t out = 0, in_bucket = 0;
-#define SP_COLLECT(INDEX)                                                                                  \
-    do {                                                                                                   \
-        uint64_t index_ = (INDEX);                                                                         \
-        uint32_t key_ = sp_key(u[index_]);                                                                 \
-        uint32_t digit_ = key_ >> DIGIT1_SHIFT;                                                            \
-        if (digit_ > digit1) {                                                                             \
-            indices[out] = index_;                                                                         \
-            if (values != NULL) values[out] = u[index_];                                                   \
-            out++;                                                                                         \
-        } else if (digit_ == digit1) {                                                                     \
-            bucket[in_bucket] = index_;                                                                    \
-            bucket_key[in_bucket] = key_;                                                                  \
-            in_bucket++;                                                                                   \
-        }                                                                                                  \
-    } while (0)
+    uint32_t digit1 = 0;
     if (subset == NULL) {
-        for (uint64_t i = 0; i < n; i++) SP_COLLECT(i);
+        int rc = select_full(sp, u, n, k, &c, &above1, &digit1, nonfinite);
+        if (rc < 0) return rc;
     } else {
-        for (uint64_t j = 0; j < n; j++) SP_COLLECT(subset[j]);
+        uint64_t *hist = sp->hist;
+        memset(hist, 0, SP_DIGIT1_BINS * sizeof *hist);
+        for (uint64_t j = 0; j < n; j++) hist[sp_key(u[subset[j]]) >> DIGIT1_SHIFT]++;
+        digit1 = find_bin(hist, SP_DIGIT1_BINS, k, &above1);
+        for (uint64_t j = 0; j < n; j++) collect_one(u, subset[j], digit1, &c);
     }
-#undef SP_COLLECT
-
     uint64_t need = k - above1, above_in_bucket = 0;
-    uint32_t threshold = refine_bucket(hist, bucket_key, in_bucket, digit1, need, &above_in_bucket);
-    uint64_t picked = keep_selected(bucket, bucket_key, in_bucket, threshold, need - above_in_bucket);
-    merge_back(u, indices, values, out, bucket, picked);
+    uint32_t threshold = refine_bucket(sp->hist, sp->bucket_key, c.in, digit1, need, &above_in_bucket);
+    uint64_t picked = keep_selected(sp->bucket, sp->bucket_key, c.in, threshold, need - above_in_bucket);
+    merge_back(u, indices, values, c.out, sp->bucket, picked);
     if (kth_key != NULL) *kth_key = threshold;
     return GTAP_OK;
 }

@@ -9,7 +9,7 @@
 int sp_run_randk(gtap_sparsifier *sp, const float *u, uint64_t d, uint64_t k, uint64_t stream, uint64_t *indices,
                  float *values, gtap_sparsify_result *res)
 {
-    uint64_t bad = sp_count_nonfinite(u, d);
+    uint64_t bad = sp_count_nonfinite(sp, u, d);
     if (bad > 0) return sp_fail_nonfinite(sp, res, bad, d);
     uint64_t *bitmap = sp->bitmap;
     uint64_t counter = 0;

@@ -17,7 +17,7 @@ uint32_t sp_threshold_key(double t)
     return sp_key(f);
 }
 
-enum { STATS_LANES = 8, STATS_BLOCK = 256 };
+enum { STATS_LANES = 8, STATS_BLOCK = SP_STATS_BLOCK };
 
 /* Sums of one block of at most STATS_BLOCK values in STATS_LANES float
  * lanes, added in double; NaN/Inf send the block to an exact rescan. */
@@ -78,23 +78,43 @@ static void block_sums(const float *u, uint64_t n, float shift, double sums[3], 
     *max_abs = bmax > *max_abs ? bmax : *max_abs;
 }
 
-void sp_scan_stats(const float *u, uint64_t d, sp_stats *stats)
+/* Every block's sums into sp->block_sums (3 per block) on the pass's
+ * threads; max |u| and the NaN/Inf count reduced. */
+static void scan_blocks(const gtap_sparsifier *sp, const float *u, uint64_t d, float shift, float *max_abs,
+                        uint64_t *nonfinite)
+{
+    uint64_t blocks = (d + STATS_BLOCK - 1) / STATS_BLOCK, bad = 0;
+    float largest = 0.0f;
+    int threads = sp_pass_threads(sp, d);
+    double *sums = sp->block_sums;
+#pragma omp parallel for num_threads(threads) reduction(+ : bad) reduction(max : largest) schedule(static) if (threads > 1)
+    for (uint64_t b = 0; b < blocks; b++) {
+        uint64_t start = b * STATS_BLOCK, n = d - start < STATS_BLOCK ? d - start : STATS_BLOCK;
+        double *block = sums + 3 * b;
+        block[0] = block[1] = block[2] = 0.0;
+        block_sums(u + start, n, shift, block, &largest, &bad);
+    }
+    *max_abs = largest;
+    *nonfinite = bad;
+}
+
+void sp_scan_stats(const gtap_sparsifier *sp, const float *u, uint64_t d, sp_stats *stats)
 {
     memset(stats, 0, sizeof *stats);
     /* Sums of (u_i - shift) with shift = u[0] keep the variance accurate
      * when |mean| >> stddev; float partial sums over blocks of 256 values
-     * (8 lanes of 32), accumulated in double across blocks. */
+     * (8 lanes of 32), accumulated in double across blocks, in block order
+     * whatever the thread count. */
     float shift = isfinite(u[0]) ? u[0] : 0.0f;
     double sums[3] = {0.0, 0.0, 0.0};
     float max_abs = 0.0f;
     uint64_t nonfinite = 0;
-    for (uint64_t start = 0; start < d; start += STATS_BLOCK) {
-        uint64_t n = d - start < STATS_BLOCK ? d - start : STATS_BLOCK;
-        double block[3] = {0.0, 0.0, 0.0};
-        block_sums(u + start, n, shift, block, &max_abs, &nonfinite);
-        sums[0] += block[0];
-        sums[1] += block[1];
-        sums[2] += block[2];
+    scan_blocks(sp, u, d, shift, &max_abs, &nonfinite);
+    uint64_t blocks = (d + STATS_BLOCK - 1) / STATS_BLOCK;
+    for (uint64_t b = 0; b < blocks; b++) {
+        sums[0] += sp->block_sums[3 * b];
+        sums[1] += sp->block_sums[3 * b + 1];
+        sums[2] += sp->block_sums[3 * b + 2];
     }
     double n = (double)d;
     double centred = sums[0] / n;
@@ -110,7 +130,7 @@ void sp_scan_stats(const float *u, uint64_t d, sp_stats *stats)
 int sp_scan_checked(const gtap_sparsifier *sp, const float *u, uint64_t d, sp_stats *stats,
                     gtap_sparsify_result *res)
 {
-    sp_scan_stats(u, d, stats);
+    sp_scan_stats(sp, u, d, stats);
     return stats->nonfinite > 0 ? sp_fail_nonfinite(sp, res, stats->nonfinite, d) : GTAP_OK;
 }
 
@@ -118,34 +138,6 @@ void sp_search_band(const gtap_sparsify_options *opt, uint64_t k, int exact, dou
 {
     *low = exact ? (double)k : opt->band_low * (double)k;
     *high = opt->band_high * (double)k;
-}
-
-uint64_t sp_count_nonfinite(const float *u, uint64_t d)
-{
-    uint64_t bad = 0;
-    for (uint64_t i = 0; i < d; i++) bad += sp_key(u[i]) >= SP_KEY_NONFINITE;
-    return bad;
-}
-
-uint64_t sp_gather(const float *u, uint64_t d, uint32_t key, int strict, uint64_t *indices, float *values,
-                   uint64_t capacity, uint64_t *nonfinite)
-{
-    uint64_t count = 0, bad = 0;
-    /* strict: |u_i| > t  <=>  key_i >= key + 1 (keys are integers). */
-    uint64_t bound = (uint64_t)key + (strict ? 1u : 0u);
-    for (uint64_t i = 0; i < d; i++) {
-        uint32_t k = sp_key(u[i]);
-        bad += k >= SP_KEY_NONFINITE;
-        if ((uint64_t)k >= bound) {
-            if (count < capacity) {
-                indices[count] = i;
-                if (values != NULL) values[count] = u[i];
-            }
-            count++;
-        }
-    }
-    if (nonfinite != NULL) *nonfinite = bad;
-    return count;
 }
 
 void sp_fill_values(const float *u, const uint64_t *indices, uint64_t count, float *values)

@@ -6,6 +6,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include <omp.h>
+
 #include "gradtap/abi.h"
 #include "sparsify/internal.h"
 
@@ -31,6 +33,8 @@ static int check_options(const gtap_sparsify_options *opt)
         return gtap_set_error(GTAP_EINVAL, "max_retries = %d is not in 0..64", opt->max_retries);
     if (!(opt->lambda >= 0.0 && isfinite(opt->lambda)))
         return gtap_set_error(GTAP_EINVAL, "lambda = %g is not finite and >= 0", opt->lambda);
+    if (opt->threads < 0 || opt->threads > 1024)
+        return gtap_set_error(GTAP_EINVAL, "threads = %d is not in 0..1024", opt->threads);
     return GTAP_OK;
 }
 
@@ -63,6 +67,10 @@ int gtap_sparsifier_create(const gtap_sparsify_options *opt, uint64_t d_max, gta
     sp->cand = alloc_array(d_max, sizeof *sp->cand, &rc);
     if (rc == GTAP_OK) sp->bucket = alloc_array(d_max, sizeof *sp->bucket, &rc);
     if (rc == GTAP_OK) sp->bucket_key = alloc_array(d_max, sizeof *sp->bucket_key, &rc);
+    sp->threads = opt->threads > 0 ? opt->threads : omp_get_max_threads();
+    if (sp->threads < 1) sp->threads = 1;
+    if (rc == GTAP_OK) sp->work = alloc_array((uint64_t)sp->threads, sizeof *sp->work, &rc);
+    if (rc == GTAP_OK) sp->block_sums = alloc_array(3 * (d_max / SP_STATS_BLOCK + 1), sizeof *sp->block_sums, &rc);
     if (rc == GTAP_OK && (opt->kind == GTAP_SPARSIFY_RANDK || opt->kind == GTAP_SPARSIFY_RANDK_UNBIASED)) {
         sp->bitmap = calloc((size_t)(d_max / 64 + 1), sizeof *sp->bitmap);
         if (sp->bitmap == NULL) rc = gtap_set_error(GTAP_ENOMEM, "sparsifier create: out of memory (bitmap)");
@@ -87,6 +95,8 @@ void gtap_sparsifier_free(gtap_sparsifier *sp)
     free(sp->bucket_key);
     free(sp->sample);
     free(sp->bitmap);
+    free(sp->work);
+    free(sp->block_sums);
     free(sp);
 }
 

@@ -9,7 +9,7 @@ int sp_run_threshold(gtap_sparsifier *sp, const float *u, uint64_t d, uint64_t *
 {
     uint64_t bad = 0;
     uint32_t key = sp_threshold_key(sp->opt.lambda);
-    uint64_t count = sp_gather(u, d, key, 0, indices, values, capacity, &bad);
+    uint64_t count = sp_gather(sp, u, d, key, 0, indices, values, capacity, &bad);
     if (bad > 0) return sp_fail_nonfinite(sp, res, bad, d);
     res->passes = 1;
     res->threshold = sp->opt.lambda;

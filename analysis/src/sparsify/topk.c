@@ -23,8 +23,8 @@ int sp_run_topk(gtap_sparsifier *sp, const float *u, uint64_t d, uint64_t k, uin
 uint64_t sp_search_pass(gtap_sparsifier *sp, const float *u, uint64_t d, uint32_t key, int exact,
                         uint64_t *indices, float *values, uint64_t capacity)
 {
-    if (exact) return sp_gather(u, d, key, 0, sp->cand, NULL, d, NULL);
-    return sp_gather(u, d, key, 0, indices, values, capacity, NULL);
+    if (exact) return sp_gather(sp, u, d, key, 0, sp->cand, NULL, d, NULL);
+    return sp_gather(sp, u, d, key, 0, indices, values, capacity, NULL);
 }
 
 int sp_search_finish(gtap_sparsifier *sp, const float *u, uint64_t d, uint64_t k, int exact, uint32_t chosen,

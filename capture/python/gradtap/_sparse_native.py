@@ -8,7 +8,7 @@ import os
 
 from . import _native
 
-_OPTIONS_VERSION = 1  # GTAP_SPARSIFY_OPTIONS_VERSION
+_OPTIONS_VERSION = 2  # GTAP_SPARSIFY_OPTIONS_VERSION
 
 
 class SparsifyOptions(ctypes.Structure):
@@ -28,6 +28,7 @@ class SparsifyOptions(ctypes.Structure):
         ("min_sample", ctypes.c_uint64),
         ("max_retries", ctypes.c_int),
         ("lambda_", ctypes.c_double),
+        ("threads", ctypes.c_int),
     ]
 
 
