@@ -331,23 +331,6 @@ static int build_base(const cli_options *c, converge_run *run, const gtap_model 
     return 0;
 }
 
-/* The capture file of method m: FILE, or FILE with ".METHOD" before its
- * extension when several methods are captured (docs/CLI.md). */
-static void capture_path_of(const converge_run *run, const converge_method *m, const char *capture, char *path,
-                            size_t size)
-{
-    int visible = 0;
-    for (int i = 0; i < run->method_count; i++) visible += !run->methods[i].hidden;
-    if (visible <= 1) {
-        snprintf(path, size, "%s", capture);
-        return;
-    }
-    const char *dot = strrchr(capture, '.');
-    const char *slash = strrchr(capture, '/');
-    if (dot == NULL || (slash && dot < slash)) dot = capture + strlen(capture);
-    snprintf(path, size, "%.*s.%s%s", (int)(dot - capture), capture, m->name, dot);
-}
-
 /* -o and --capture replace only what converge itself wrote (a results file
  * or curves CSV of converge), or anything with --force; an existing
  * snapshot file is never replaced silently (docs/CLI.md, "Output files").
@@ -365,7 +348,7 @@ static int check_outputs(const cli_options *c, const converge_run *run)
     for (int i = 0; c->capture != NULL && i < run->method_count; i++) {
         if (run->methods[i].hidden) continue;
         char path[4096], rank_path[4200];
-        capture_path_of(run, &run->methods[i], c->capture, path, sizeof path);
+        converge_capture_path(run, &run->methods[i], c->capture, 0, path, sizeof path);
         for (int w = 0; w < workers; w++) {
             if (workers > 1 && gtap_capture_rank_path(path, w, rank_path, sizeof rank_path) < 0)
                 return gtap_cli_fail(GTAP_EINVAL);
@@ -415,8 +398,8 @@ static int run_method(converge_run *run, converge_method *m, gtap_model *model, 
         o.schedule.kind = GTAP_SCHEDULE_CONSTANT;
     }
     char path[4096];
-    if (capture && !m->hidden) {
-        capture_path_of(run, m, capture, path, sizeof path);
+    if (capture && !m->hidden) { /* written aside, renamed at the end (converge_captures.c) */
+        converge_capture_path(run, m, capture, 1, path, sizeof path);
         o.capture_path = path;
     }
     int rc = gtap_train_run(&o, model, train, &m->result);
@@ -590,8 +573,12 @@ int gtap_cmd_converge(int argc, char **argv)
         int worst = exit_code;
         MPI_Allreduce(&exit_code, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
         exit_code = worst;
-        MPI_Finalize();
     }
+#endif
+    int committed = converge_captures_finish(run, c.capture, exit_code == GTAP_EXIT_OK || exit_code == GTAP_EXIT_CHECK);
+    if (committed && (exit_code == GTAP_EXIT_OK || exit_code == GTAP_EXIT_CHECK)) exit_code = committed;
+#ifdef GRADTAP_WITH_MPI
+    if (run->mpi) MPI_Finalize();
 #endif
     free(run);
     return exit_code;

@@ -91,4 +91,13 @@ int converge_is_h5_path(const char *name);
 /* Suboptimality of a method's final iterate (xbar_T when averaged). */
 double converge_final_objective(const converge_method *method);
 
+/* The snapshot file of method m for --capture FILE: the final name, or
+ * (aside = 1) the name it is written under until the run ends
+ * (converge_captures.c). Per worker files follow gtap_capture_rank_path. */
+void converge_capture_path(const converge_run *run, const converge_method *m, const char *capture, int aside,
+                           char *path, size_t size);
+/* At the end of the run: rename this process's capture files into place
+ * (commit) or remove them. @return 0 or an exit code after one line. */
+int converge_captures_finish(const converge_run *run, const char *capture, int commit);
+
 #endif

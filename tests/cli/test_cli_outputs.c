@@ -1,8 +1,8 @@
 /* test_cli_outputs.c - outputs of the `gradtap` command (docs/RELIABILITY.md):
  * -o refuses to replace what is not a results file of the command unless
- * --force; import on a full disk (ulimit -f, SIGXFSZ ignored) leaves no
- * output (new file) or the old one byte for byte (append), and no temporary
- * file behind. */
+ * --force; import and converge --capture on a full disk (ulimit -f,
+ * SIGXFSZ ignored) leave no output (new file) or the old one byte for byte
+ * (append, a re-run), and no temporary file behind. */
 #include <dirent.h>
 #include <stdlib.h>
 
@@ -170,10 +170,42 @@ static void test_import_on_a_full_disk_leaves_outputs_as_they_were(void)
     free(after);
 }
 
+/* converge --capture on a full disk: exit 2, no capture file of the failed
+ * run in place (they are written aside), an earlier run's files byte for
+ * byte, no temporary file behind; without the limit the files appear. */
+static void test_converge_capture_on_a_full_disk(void)
+{
+    init_paths();
+    const char *run = "converge --quick --methods topk,dense --n 2000 --d 500 --epochs 2 --capture full.h5";
+    int rc = run_limited("ulimit -f 200 &&", run);
+    char *text = read_text(err_path);
+    printf("converge --capture, full disk: exit %d, stderr: %s", rc, text);
+    GT_ASSERT_INT_EQ(rc, 2);
+    GT_ASSERT_STR_CONTAINS(text, "capture was turned off");
+    free(text);
+    GT_ASSERT(!exists("full.topk.h5") && !exists("full.dense.h5"));
+    GT_ASSERT_INT_EQ(temporary_files(), 0);
+    GT_ASSERT_INT_EQ(run_cli(run), 0);
+    size_t before_length = 0, after_length = 0;
+    char *before = gtap_test_read_file(gtap_test_path("full.topk.h5"), &before_length);
+    GT_ASSERT(before != NULL && exists("full.dense.h5"));
+    char forced[512];
+    snprintf(forced, sizeof forced, "%s --force --seed 2", run);
+    GT_ASSERT_INT_EQ(run_limited("ulimit -f 200 &&", forced), 2);
+    char *after = gtap_test_read_file(gtap_test_path("full.topk.h5"), &after_length);
+    GT_ASSERT_U64_EQ(after_length, before_length);
+    if (after && before) GT_ASSERT_MEM_EQ(after, before, before_length);
+    GT_ASSERT_INT_EQ(run_cli("info full.topk.h5"), 0);
+    GT_ASSERT_INT_EQ(temporary_files(), 0);
+    free(before);
+    free(after);
+}
+
 static CU_TestInfo output_tests[] = {
     {"-o refuses snapshot and text files without --force", test_outputs_do_not_replace_inputs},
     {"import on a full disk leaves the output as it was", test_import_on_a_full_disk_leaves_outputs_as_they_were},
     {"converge -o and --capture refuse what they did not write", test_converge_outputs},
+    {"converge --capture on a full disk leaves earlier files as they were", test_converge_capture_on_a_full_disk},
     CU_TEST_INFO_NULL,
 };
 
