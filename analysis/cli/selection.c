@@ -92,6 +92,7 @@ int gtap_selection_option(gtap_selection_options *o, int code, const char *arg)
     }
     case GTAP_SEL_OPT_THREADS:
         return gtap_cli_parse_int("--threads", arg, 1, 1024, &o->threads) ? -GTAP_EXIT_USAGE : 1;
+    case GTAP_SEL_OPT_STRICT: o->strict = 1; return 1;
     default: return 0;
     }
 }
@@ -162,44 +163,62 @@ static int compare_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int list_global(gtap_selection *s, size_t f, int rank, gtap_kind kind, size_t *capacity)
+/* The steps of every selected tensor of (file, kind), each read once:
+ * steps[t] (NULL for a tensor not selected or without snapshots). */
+typedef struct tensor_steps {
+    size_t tensors;
+    int64_t **steps;
+    size_t *counts;
+    uint64_t *numels;
+} tensor_steps;
+
+static void tensor_steps_free(tensor_steps *ts)
 {
-    gtap_reader *reader = s->readers[f];
-    size_t tensors = gtap_reader_tensor_count(reader), all_count = 0;
-    int64_t *all = NULL;
+    for (size_t t = 0; ts->steps && t < ts->tensors; t++) free(ts->steps[t]);
+    free(ts->steps);
+    free(ts->counts);
+    free(ts->numels);
+}
+
+static int tensor_steps_read(const gtap_selection *s, gtap_reader *reader, gtap_kind kind, tensor_steps *ts)
+{
+    ts->tensors = gtap_reader_tensor_count(reader);
+    size_t n = ts->tensors ? ts->tensors : 1;
+    ts->steps = calloc(n, sizeof *ts->steps);
+    ts->counts = calloc(n, sizeof *ts->counts);
+    ts->numels = calloc(n, sizeof *ts->numels);
+    if (ts->steps == NULL || ts->counts == NULL || ts->numels == NULL) return gtap_set_error(GTAP_ENOMEM, "out of memory listing steps");
     int rc = GTAP_OK;
-    for (size_t t = 0; t < tensors && rc == GTAP_OK; t++) {
+    for (size_t t = 0; t < ts->tensors && rc == GTAP_OK; t++) {
         gtap_tensor_info info;
         if ((rc = gtap_reader_tensor(reader, t, &info)) < 0 || !gtap_selection_tensor_selected(&s->options, info.name)) continue;
-        int64_t *steps = NULL;
-        size_t count = 0;
-        if ((rc = read_steps(reader, t, kind, &steps, &count)) == GTAP_OK && count > 0) {
-            int64_t *grown = realloc(all, (all_count + count) * sizeof *grown);
-            if (grown == NULL) rc = gtap_set_error(GTAP_ENOMEM, "out of memory listing steps");
-            else {
-                all = grown;
-                memcpy(all + all_count, steps, count * sizeof *steps);
-                all_count += count;
-            }
-        }
-        free(steps);
+        ts->numels[t] = info.numel;
+        rc = read_steps(reader, t, kind, &ts->steps[t], &ts->counts[t]);
     }
+    return rc;
+}
+
+static int list_global(gtap_selection *s, size_t f, int rank, gtap_kind kind, size_t *capacity)
+{
+    tensor_steps ts = {0};
+    size_t all_count = 0;
+    int64_t *all = NULL;
+    int rc = tensor_steps_read(s, s->readers[f], kind, &ts);
+    for (size_t t = 0; t < ts.tensors && rc == GTAP_OK; t++) all_count += ts.counts[t];
+    if (rc == GTAP_OK && all_count && (all = malloc(all_count * sizeof *all)) == NULL)
+        rc = gtap_set_error(GTAP_ENOMEM, "out of memory listing steps");
+    for (size_t t = 0, at = 0; t < ts.tensors && rc == GTAP_OK && all; at += ts.counts[t], t++)
+        if (ts.counts[t]) memcpy(all + at, ts.steps[t], ts.counts[t] * sizeof *all);
     if (rc == GTAP_OK && all_count) qsort(all, all_count, sizeof *all, compare_i64);
     for (size_t i = 0; i < all_count && rc == GTAP_OK; i++) {
         if ((i > 0 && all[i] == all[i - 1]) || !gtap_selection_step_selected(&s->options, all[i])) continue;
         gtap_snapshot_ref item = {f, rank, kind, all[i], GTAP_TENSOR_GLOBAL, 0};
-        for (size_t t = 0; t < tensors && rc == GTAP_OK; t++) {
-            gtap_tensor_info info;
-            if ((rc = gtap_reader_tensor(reader, t, &info)) < 0 || !gtap_selection_tensor_selected(&s->options, info.name)) continue;
-            int64_t *steps = NULL;
-            size_t count = 0;
-            if ((rc = read_steps(reader, t, kind, &steps, &count)) == GTAP_OK && has_step(steps, count, all[i]))
-                item.d += info.numel;
-            free(steps);
-        }
-        if (rc == GTAP_OK) rc = add_item(s, capacity, item);
+        for (size_t t = 0; t < ts.tensors; t++)
+            if (has_step(ts.steps[t], ts.counts[t], all[i])) item.d += ts.numels[t];
+        rc = add_item(s, capacity, item);
     }
     free(all);
+    tensor_steps_free(&ts);
     return rc;
 }
 
@@ -235,24 +254,39 @@ static int list_file(gtap_selection *s, size_t f, size_t *capacity)
     return rc;
 }
 
-int gtap_selection_build(gtap_selection *s, gtap_selection_options *options, char **paths, size_t count)
+static int mpi_rank_is_not_root(void);
+
+/* Open every resolved file and check that the rank files form whole runs. */
+static int open_files(gtap_selection *s)
+{
+    gtap_file_info *infos = calloc(s->file_count, sizeof *infos);
+    s->readers = calloc(s->file_count, sizeof *s->readers);
+    if (infos == NULL || s->readers == NULL) {
+        free(infos);
+        return gtap_cli_error(GTAP_EXIT_INTERNAL, "out of memory");
+    }
+    int rc = GTAP_OK;
+    for (size_t f = 0; f < s->file_count && rc == GTAP_OK; f++)
+        if ((rc = gtap_reader_open(s->paths[f], &s->readers[f])) == GTAP_OK) rc = gtap_reader_file_info(s->readers[f], &infos[f]);
+    int exit_code = rc < 0 ? gtap_cli_fail(rc)
+                           : gtap_inputs_check_ranks(s->paths, infos, s->file_count, s->options.strict, mpi_rank_is_not_root());
+    free(infos);
+    return exit_code;
+}
+
+int gtap_selection_build(gtap_selection *s, gtap_selection_options *options, char **arguments, size_t count)
 {
     memset(s, 0, sizeof *s);
     s->options = *options;
     memset(options, 0, sizeof *options);
-    s->paths = paths;
-    s->file_count = count;
     if (count == 0) return gtap_cli_error(GTAP_EXIT_USAGE, "no FILE given (see --help)");
-    s->readers = calloc(count, sizeof *s->readers);
-    if (s->readers == NULL) return gtap_cli_error(GTAP_EXIT_INTERNAL, "out of memory");
-    for (size_t f = 0; f < count; f++)
-        if (gtap_cli_check_input(paths[f]) != 0) return GTAP_EXIT_USAGE;
-    for (size_t f = 0; f < count; f++) {
-        int rc = gtap_reader_open(paths[f], &s->readers[f]);
-        if (rc < 0) return gtap_cli_fail(rc);
-    }
+    int exit_code = gtap_inputs_resolve(arguments, count, &s->inputs);
+    s->paths = s->inputs.paths;
+    s->file_count = s->inputs.count;
+    if (exit_code == GTAP_EXIT_OK) exit_code = open_files(s);
+    if (exit_code != GTAP_EXIT_OK) return exit_code;
     size_t capacity = 0;
-    for (size_t f = 0; f < count; f++) {
+    for (size_t f = 0; f < s->file_count; f++) {
         int rc = list_file(s, f, &capacity);
         if (rc < 0) return gtap_cli_fail(rc);
     }
@@ -270,6 +304,7 @@ void gtap_selection_free(gtap_selection *s)
     free(s->readers);
     free(s->items);
     free(s->buffer);
+    gtap_inputs_free(&s->inputs);
     gtap_selection_options_free(&s->options);
     memset(s, 0, sizeof *s);
 }
@@ -338,12 +373,15 @@ static int stream_tensor(stream_state *st, size_t tensor, uint64_t numel)
     gtap_reader *reader = st->s->readers[st->item->file];
     uint64_t chunk = st->s->options.chunk;
     for (uint64_t offset = 0; offset < numel;) {
+        /* a full buffer is processed only when more values follow, so a
+         * snapshot of exactly one chunk stays whole (stream_pass) */
+        int rc = st->filled == chunk ? flush_chunk(st) : GTAP_OK;
         uint64_t room = chunk - st->filled, left = numel - offset, n = left < room ? left : room;
-        int rc = gtap_reader_read_range(reader, tensor, st->item->kind, st->item->step, offset, n, st->s->buffer + st->filled);
+        if (rc == GTAP_OK)
+            rc = gtap_reader_read_range(reader, tensor, st->item->kind, st->item->step, offset, n, st->s->buffer + st->filled);
         if (rc < 0) return rc;
         st->filled += n;
         offset += n;
-        if (st->filled == chunk && (rc = flush_chunk(st)) < 0) return rc;
     }
     return GTAP_OK;
 }
@@ -427,6 +465,19 @@ void gtap_selection_mpi_start(int *argc, char ***argv, int *rank, int *size)
 #else
     (void)argc;
     (void)argv;
+#endif
+}
+
+/* 1 in an MPI rank other than 0: it prints no warning the root prints. */
+static int mpi_rank_is_not_root(void)
+{
+#ifdef GRADTAP_WITH_MPI
+    int initialised = 0, rank = 0;
+    MPI_Initialized(&initialised);
+    if (initialised) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    return rank != 0;
+#else
+    return 0;
 #endif
 }
 

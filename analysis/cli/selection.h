@@ -14,6 +14,7 @@
 
 #include "gradtap/format.h"
 #include "gradtap/stats.h"
+#include "inputs.h"
 
 /* getopt_long codes of the selection options (beyond any short option). */
 enum {
@@ -23,7 +24,8 @@ enum {
     GTAP_SEL_OPT_KIND,
     GTAP_SEL_OPT_RANK,
     GTAP_SEL_OPT_CHUNK,
-    GTAP_SEL_OPT_THREADS
+    GTAP_SEL_OPT_THREADS,
+    GTAP_SEL_OPT_STRICT
 };
 
 /* The struct option entries, for a command's option table. */
@@ -31,7 +33,7 @@ enum {
     {"tensor", required_argument, NULL, GTAP_SEL_OPT_TENSOR}, {"global", no_argument, NULL, GTAP_SEL_OPT_GLOBAL}, \
         {"steps", required_argument, NULL, GTAP_SEL_OPT_STEPS}, {"kind", required_argument, NULL, GTAP_SEL_OPT_KIND}, \
         {"rank", required_argument, NULL, GTAP_SEL_OPT_RANK}, {"chunk", required_argument, NULL, GTAP_SEL_OPT_CHUNK}, \
-        {"threads", required_argument, NULL, GTAP_SEL_OPT_THREADS}
+        {"threads", required_argument, NULL, GTAP_SEL_OPT_THREADS}, {"strict", no_argument, NULL, GTAP_SEL_OPT_STRICT}
 
 /* Help text of the selection options. */
 #define GTAP_SELECTION_HELP                                                                              \
@@ -46,7 +48,9 @@ enum {
     "                     grad, residual and acc)\n"                                                     \
     "  --rank R           only files written by rank R (repeatable)\n"                                  \
     "  --chunk N          values read and processed at a time (default 16777216)\n"                     \
-    "  --threads N        OpenMP threads (default: OpenMP's default)\n"
+    "  --threads N        OpenMP threads (default: OpenMP's default)\n"                                  \
+    GTAP_INPUTS_STRICT_HELP                                                                              \
+    "A FILE may be a RUN: the NAME (or NAME.h5) of the rank files NAME.rankNNNNN.h5.\n"
 
 typedef struct gtap_selection_options {
     char **tensor_globs;
@@ -59,6 +63,7 @@ typedef struct gtap_selection_options {
     size_t rank_count;
     uint64_t chunk;        /* values per chunk */
     int threads;           /* 0: default */
+    int strict;            /* --strict: rank files that do not form whole runs are an error */
     int allow_empty;       /* set by the command: no selected snapshot is not an error
                             * (bounds, whose summaries may stand alone) */
 } gtap_selection_options;
@@ -89,7 +94,8 @@ typedef struct gtap_snapshot_ref {
 
 typedef struct gtap_selection {
     gtap_selection_options options;
-    char **paths;
+    gtap_input_list inputs; /* the FILE and RUN arguments resolved to files */
+    char **paths;           /* inputs.paths */
     size_t file_count;
     gtap_reader **readers;
     gtap_snapshot_ref *items;
@@ -98,7 +104,9 @@ typedef struct gtap_selection {
     /* for --global: per file, per item, which tensors take part */
 } gtap_selection;
 
-/* Open every file and list the selected snapshots (nothing printed on
+/* Resolve the FILE and RUN arguments (inputs.h), open every file, check
+ * the rank set (one warning line, or with --strict exit 2; printed by MPI
+ * rank 0 only) and list the selected snapshots (nothing else printed on
  * success; on failure one error line and the exit code, 2 for bad input).
  * Takes ownership of `options`. */
 int gtap_selection_build(gtap_selection *selection, gtap_selection_options *options, char **paths, size_t count);

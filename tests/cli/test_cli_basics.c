@@ -145,7 +145,7 @@ static void test_info_formats(void)
     GT_ASSERT_INT_EQ(run_cli("info --format csv good.h5"), 0);
     char *text = read_text(out_path);
     GT_ASSERT(strstr(text, "file,rank,world_size,tensor,kind,numel,dtype,steps,first_step,last_step,bytes,"
-                           "compression,complete\n") == text);
+                           "compression,complete,summaries,first_summary_step,last_summary_step,summary_densities\n") == text);
     GT_ASSERT(strstr(text, "good.h5,0,1,\"enc.layer,0/w\",acc,3,bfloat16,4,10,13,") != NULL);
     free(text);
     GT_ASSERT_INT_EQ(run_cli("info --format json good.h5"), 0);
