@@ -14,7 +14,10 @@ Figure families (docs/THEORY.md sections are cited where a formula is used):
   3. curve         r_k against k/d with both bounds and the ratios predicted
                    by a Gaussian and a Laplace distribution (docs/THEORY.md s.7);
   4. convergence   loss and accuracy against epochs and bits communicated;
-  5. speed         selection time against d for each selector.
+  5. speed         selection time against d for each selector;
+  6. steps         every step (summaries): delta = 1 - r_k or r_k against
+                   (2kd - k^2)/d^2 and k/d or both bounds, snapshot steps
+                   marked (docs/THEORY.md s.2).
 
 Inputs are gradtap's own outputs: snapshot files (docs/FORMAT.md), the CSV
 tables of `gradtap bounds|fit|curve|converge --format csv` and a timing CSV

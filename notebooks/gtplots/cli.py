@@ -11,7 +11,9 @@ from .fig_convergence import figure_convergence
 from .fig_curve import figure_curve
 from .fig_distribution import figure_distribution
 from .fig_speed import figure_speed
-from .readers import labelled_csvs, load_runs, read_table, read_timing
+from .fig_steps import STEP_QUANTITIES, figure_steps
+from .readers import labelled_csvs, load_runs, read_table, read_timing, split_runs
+from .summaries import every_step_table
 
 __all__ = ["main"]
 
@@ -49,6 +51,16 @@ def _parser():
         if name != "convergence":
             p.add_argument("--kind", default="acc")
             p.add_argument("--rank", type=int, default=0)
+    p = sub.add_parser("steps", help="figure 6, every step: from bounds tables with summary rows (--csv) or "
+                                     "from the summaries of snapshot files (--snapshots)")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--csv", nargs="+", help="METHOD=FILE or FILE: tables with a `source` column")
+    group.add_argument("--snapshots", nargs="+", help="snapshot files written with summary_every")
+    p.add_argument("--quantity", choices=sorted(STEP_QUANTITIES), default="delta",
+                   help="delta: 1 - r_k (default), ratio: r_k")
+    p.add_argument("--kind", default="acc")
+    p.add_argument("--rank", type=int, default=0)
+    p.add_argument("--out", required=True, help="output stem")
     p = sub.add_parser("speed", help="figure 5 from a timing CSV or a bench/ program's output")
     p.add_argument("--csv", required=True)
     p.add_argument("--out", required=True)
@@ -83,6 +95,9 @@ def main(argv=None):
             paths = figure_bounds(_runs_of(args.csv), args.kind, args.rank, stem=args.out)
         elif args.figure == "curve":
             paths = figure_curve(_runs_of(args.csv), args.kind, args.rank, stem=args.out)
+        elif args.figure == "steps":
+            runs = _runs_of(args.csv) if args.csv else split_runs(every_step_table(args.snapshots, args.kind))
+            paths = figure_steps(runs, args.quantity, args.kind, args.rank, stem=args.out)
         elif args.figure == "convergence":
             paths = figure_convergence(labelled_csvs(args.csv), stem=args.out)  # CSV or .h5
         else:

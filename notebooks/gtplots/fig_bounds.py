@@ -3,10 +3,13 @@ density and per layer."""
 
 import numpy as np
 
-from .layout import _finish_legend, _fmt_density, _logit_limits, _new_figure, _short, save_figure
-from .readers import _rows_of, _str_column
-from .style import (COLUMN_WIDTH_IN, LOOSE_LABEL, LOOSE_STYLE, TIGHT_LABEL, TIGHT_STYLE, apply_style, method_label,
-                    method_sort_key, method_style)
+import matplotlib
+
+from .layout import (_capital, _finish_legend, _fmt_density, _logit_limits, _new_figure, _side_label, save_figure,
+                     tensor_label)
+from .readers import _rows_of, _str_column, snapshot_rows
+from .style import (COLUMN_WIDTH_IN, LOOSE_LABEL, LOOSE_STYLE, TIGHT_LABEL, TIGHT_STYLE, apply_style, kind_label,
+                    method_label, method_sort_key, method_style)
 from .theory import _densities
 
 __all__ = ["choose_tensors", "figure_bounds"]
@@ -34,7 +37,7 @@ def figure_bounds(tables, kind="acc", rank=0, tensors=None, densities=None, stem
     select rows (when the table has those columns); tensors: names (default
     the 3 largest); densities: values (default every density present)."""
     apply_style()
-    tables = [(m, _rows_of(t, kind, rank)) for m, t in tables]
+    tables = [(m, snapshot_rows(_rows_of(t, kind, rank))) for m, t in tables]  # every step: fig_steps
     tables = [(m, t) for m, t in tables if len(t)]
     if not tables:
         raise ValueError("no bounds rows of kind %s, rank %d" % (kind, rank))
@@ -49,7 +52,7 @@ def figure_bounds(tables, kind="acc", rank=0, tensors=None, densities=None, stem
     for r, rho in enumerate(densities):
         row_axes, low, high = [], 1.0, 0.0
         for c, tensor in enumerate(tensors):
-            ax = fig.add_subplot(grid[r + 1, c], sharex=first, sharey=row_axes[0] if row_axes else None)
+            ax = fig.add_subplot(grid[r, c], sharex=first, sharey=row_axes[0] if row_axes else None)
             first = first or ax
             row_axes.append(ax)
             for method, table in tables:
@@ -72,9 +75,9 @@ def figure_bounds(tables, kind="acc", rank=0, tensors=None, densities=None, stem
                     if inside.size:
                         low, high = min(low, inside.min()), max(high, inside.max())
             if r == 0:
-                ax.set_title(_short(tensor, 16), loc="center")
+                ax.set_title(tensor_label(tensor, tensors, width=13 if ncols >= 3 else 20), loc="center", fontsize=7)
             if c == 0:
-                ax.set_ylabel("$r_k$, $\\rho$ = %s" % _fmt_density(rho))
+                ax.set_ylabel("$\\rho$ = %s" % _fmt_density(rho))
             else:
                 ax.tick_params(labelleft=False)
             if r == nrows - 1:
@@ -85,7 +88,7 @@ def figure_bounds(tables, kind="acc", rank=0, tensors=None, densities=None, stem
             _logit_limits(row_axes[0], low, high)
     order = sorted((k for k in handles if not k.startswith("~")), key=method_sort_key) + ["~loose", "~tight"]
     _finish_legend(fig, grid, legend_ax, [handles[k] for k in order if k in handles],
-                   [labels[k] for k in order if k in labels], max_cols=3)
-    if title:
-        fig.suptitle(title)
+                   [labels[k] for k in order if k in labels], max_cols=4)
+    _side_label(fig, "$r_k$ (logit scale)", 0.95 * nrows)
+    fig.suptitle(title or _capital(kind_label(kind)), fontsize=matplotlib.rcParams["axes.titlesize"])
     return save_figure(fig, stem) if stem else fig

@@ -24,10 +24,12 @@ def figure_convergence(tables, stem=None, title=None):
     method. tables: [(label, Table of `gradtap converge` curves)]; a table
     with a `method` column is split by it. Columns (first found): epoch;
     bits | bits_per_worker | bits_communicated; loss | train_loss;
-    test_accuracy | accuracy (fraction or percent)."""
+    test_accuracy | accuracy (fraction or percent). Rows with 0 bits sent
+    (before the first step) appear only against epochs: a log axis cannot
+    show them, and clipped they would draw flat lines that were never run."""
     apply_style()
     fig, grid, legend_ax = _new_figure([1.15, 1.15], 2)
-    ax = [[fig.add_subplot(grid[1 + r, c]) for c in range(2)] for r in range(2)]
+    ax = [[fig.add_subplot(grid[r, c]) for c in range(2)] for r in range(2)]
     handles, labels = [], []
     any_accuracy = False
     for label, table in tables:
@@ -42,8 +44,9 @@ def figure_convergence(tables, stem=None, title=None):
                       "table is inconsistent" % (rows.path, method, epoch[at], bits[at], bits[at - 1]), file=sys.stderr)
             loss = rows.find("loss", "train_loss")[order]
             accuracy = rows.find("test_accuracy", "accuracy", "test_acc", required=False)
+            sent = bits > 0  # a log axis has no 0: the steps before anything was sent are left out there
             line = ax[0][0].plot(epoch, loss, **method_style(method))[0]
-            ax[0][1].plot(bits, loss, **method_style(method))
+            ax[0][1].plot(bits[sent], loss[sent], **method_style(method))
             if accuracy is not None:
                 accuracy = accuracy[order]
                 valid = np.isfinite(accuracy)
@@ -51,7 +54,7 @@ def figure_convergence(tables, stem=None, title=None):
                 if valid.any():
                     any_accuracy = True
                     ax[1][0].plot(epoch[valid], scale * accuracy[valid], **method_style(method))
-                    ax[1][1].plot(bits[valid], scale * accuracy[valid], **method_style(method))
+                    ax[1][1].plot(bits[valid & sent], scale * accuracy[valid & sent], **method_style(method))
             handles.append(line)
             labels.append(method_label(method))
     if not handles:

@@ -6,10 +6,10 @@ import math
 import numpy as np
 
 from .fig_bounds import choose_tensors
-from .layout import _finish_legend, _new_figure, _short, save_figure
+from .layout import _finish_legend, _new_figure, save_figure, tensor_label
 from .readers import _rows_of, _str_column
-from .style import (FAMILY_COLORS, LOOSE_LABEL, LOOSE_STYLE, TIGHT_LABEL, TIGHT_STYLE, apply_style, method_label,
-                    method_sort_key, method_style)
+from .style import (FAMILY_COLORS, LOOSE_LABEL, LOOSE_STYLE, TIGHT_LABEL, TIGHT_STYLE, apply_style, kind_label,
+                    method_label, method_sort_key, method_style)
 from .theory import bound_loose, bound_tight, predicted_ratio_gaussian, predicted_ratio_laplace
 
 __all__ = ["figure_curve"]
@@ -26,7 +26,7 @@ def figure_curve(tables, kind="acc", rank=0, tensor=None, step=None, stem=None, 
     the largest; step: default each table's last step."""
     apply_style()
     fig, grid, legend_ax = _new_figure([1.9])
-    ax = fig.add_subplot(grid[1, 0])
+    ax = fig.add_subplot(grid[0, 0])
     handles, labels = [], []
     lowest = 1.0
     shown = []
@@ -50,7 +50,7 @@ def figure_curve(tables, kind="acc", rank=0, tensor=None, step=None, stem=None, 
                                **method_style(method))[0])
         labels.append(method_label(method))
         lowest = min(lowest, x.min())
-        shown.append("%s step %d" % (_short(name, 14), at))
+        shown.append("%s, step %d" % (tensor_label(name, width=28, lines=1), at))
     if not handles:
         raise ValueError("no curve rows of kind %s, rank %d" % (kind, rank))
     rho = np.logspace(math.log10(lowest), 0, 300)
@@ -60,18 +60,18 @@ def figure_curve(tables, kind="acc", rank=0, tensor=None, step=None, stem=None, 
     labels.append(TIGHT_LABEL)
     handles.append(ax.plot(rho, [predicted_ratio_gaussian(v) for v in rho], color=FAMILY_COLORS["gaussian"],
                            linestyle="-.", linewidth=0.9)[0])
-    labels.append("Gaussian prediction")
+    labels.append("i.i.d. Gaussian")
     handles.append(ax.plot(rho, [predicted_ratio_laplace(v) for v in rho], color=FAMILY_COLORS["laplace"],
                            linestyle=(0, (5, 1.5)), linewidth=0.9)[0])
-    labels.append("Laplace prediction")
+    labels.append("i.i.d. Laplace")
     ax.set_xscale("log")
     ax.set_xlim(lowest, 1.0)
     ax.set_ylim(0.0, 1.02)
     ax.set_xlabel("density k/d")
     ax.set_ylabel("$r_k = \\Vert u - \\mathrm{Top}_k(u)\\Vert^2 / \\Vert u\\Vert^2$")
     if len(set(shown)) == 1:
-        ax.set_title(shown[0] + ", " + kind, loc="left")
-    _finish_legend(fig, grid, legend_ax, handles, labels, max_cols=2)
+        ax.set_title("%s: %s" % (shown[0], kind_label(kind)), loc="left")
+    _finish_legend(fig, grid, legend_ax, handles, labels, max_cols=3)
     if title:
         fig.suptitle(title)
     return save_figure(fig, stem) if stem else fig

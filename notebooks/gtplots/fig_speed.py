@@ -3,20 +3,20 @@ readers.read_timing)."""
 
 import textwrap
 
-import matplotlib
 import numpy as np
 
 from .layout import _finish_legend, _fmt_density, _new_figure, save_figure
 from .readers import _str_column
-from .style import FLOOR_STYLE, apply_style, method_label, method_sort_key, method_style
+from .style import FLOOR_LABEL, FLOOR_STYLE, apply_style, method_label, method_sort_key, method_style
 
 __all__ = ["figure_speed"]
 
 
 def figure_speed(table, stem=None, title=None, source=None):
     """Figure 5: time of one selection against d (log-log), one line per
-    selector, with the time to read 4d bytes once at the measured copy rate
-    when the table has `floor_seconds`. table: Table with columns
+    selector, with the time one read of the d float32 values takes at the
+    measured memory-copy speed (no selection can be faster) when the table
+    has `floor_seconds`. table: Table with columns
     selector | method, d, seconds | time_s | median_s (density optional:
     one panel per density)."""
     apply_style()
@@ -33,7 +33,7 @@ def figure_speed(table, stem=None, title=None, source=None):
     handles = {}
     first = None
     for c, rho in enumerate(rhos):
-        ax = fig.add_subplot(grid[1, c], sharey=first)
+        ax = fig.add_subplot(grid[0, c], sharey=first)
         first = first or ax
         for sel in sorted(set(selectors), key=method_sort_key):
             mask = selectors == sel
@@ -51,19 +51,16 @@ def figure_speed(table, stem=None, title=None, source=None):
             handles["~floor"] = ax.plot(xs, 1e3 * np.asarray(ys), **FLOOR_STYLE)[0]
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
-        if len(rhos) == 1:
-            ax.set_xlabel("vector length d")
+        ax.set_xlabel("vector length d")
         if c == 0:
             ax.set_ylabel("time per selection (ms)")
         else:
             ax.tick_params(labelleft=False)
         if rho is not None:
             ax.set_title("k/d = %s" % _fmt_density(rho), loc="left")
-    if len(rhos) > 1:
-        fig.supxlabel("vector length d", fontsize=matplotlib.rcParams["axes.labelsize"])
     keys = sorted((k for k in handles if k != "~floor"), key=method_sort_key) + \
         (["~floor"] if "~floor" in handles else [])
-    labels = [method_label(k) if k != "~floor" else "read 4d bytes once" for k in keys]
+    labels = [method_label(k) if k != "~floor" else FLOOR_LABEL for k in keys]
     _finish_legend(fig, grid, legend_ax, [handles[k] for k in keys], labels)
     if title or source:
         fig.suptitle(textwrap.fill(title or source, 64), fontsize=7)

@@ -1,18 +1,21 @@
-"""Figure scaffolding shared by every family: a grid with a legend row on
-top, the legend sized to the width, saving PDF + PNG, the layout check, and
+"""Figure scaffolding shared by every family: a grid with a legend row
+below the panels, the legend sized to the width, saving PDF + PNG, the layout check, and
 small axis/label helpers."""
 
+import contextlib
 import math
 import os
+import re
 import sys
 
 import matplotlib
 import matplotlib.pyplot as plt
+import matplotlib.text
 import matplotlib.ticker  # noqa: F401  (matplotlib.ticker.* below)
 
-from .style import COLUMN_WIDTH_IN
+from .style import COLUMN_WIDTH_IN, WHOLE_MODEL
 
-__all__ = ["save_figure", "layout_problems"]
+__all__ = ["save_figure", "layout_problems", "drawn_texts", "tensor_label"]
 
 
 def save_figure(fig, stem, check=True):
@@ -34,83 +37,128 @@ def save_figure(fig, stem, check=True):
 
 
 def _new_figure(rows_in, ncols=1, width=COLUMN_WIDTH_IN, margin_in=0.45, **grid_kw):
-    """A figure with a legend row on top and panel rows of the given heights
-    (inches). Returns (fig, grid, legend axes); grid row 0 is the legend,
-    panels start at row 1. _finish_legend() sizes the legend row."""
+    """A figure with panel rows of the given heights (inches) and a legend
+    row below them. Returns (fig, grid, legend axes); panels are grid rows
+    0 .. len(rows_in)-1, the legend is the last row. _finish_legend() sizes
+    the legend row."""
     legend_in = 0.2
     fig = plt.figure(figsize=(width, legend_in + sum(rows_in) + margin_in))
-    grid = fig.add_gridspec(len(rows_in) + 1, ncols, height_ratios=[legend_in] + list(rows_in), **grid_kw)
-    legend_ax = fig.add_subplot(grid[0, :])
+    grid = fig.add_gridspec(len(rows_in) + 1, ncols, height_ratios=list(rows_in) + [legend_in], **grid_kw)
+    legend_ax = fig.add_subplot(grid[-1, :])
     legend_ax.axis("off")
     return fig, grid, legend_ax
 
 
-def _finish_legend(fig, grid, legend_ax, handles, labels, max_cols=4):
-    """Put the legend in its row with as many columns as fit the width
-    (estimated from the label lengths at the legend font size) and grow the
-    row, and the figure, to the rows it needs."""
-    size = matplotlib.rcParams["legend.fontsize"]
-    size = size if isinstance(size, (int, float)) else 7.0
-    longest = max((len(l) for l in labels), default=1)
-    column_in = (0.52 * size / 72.0) * longest + 0.45  # text + handle + spacing
-    ncol = max(1, min(max_cols, len(labels), int(fig.get_figwidth() // column_in)))
-    rows = -(-len(labels) // ncol)
-    needed = 0.155 * rows + 0.04
+def _row_major(items, ncol):
+    """`items` reordered so that matplotlib's column-by-column legend reads
+    left to right, then top to bottom, in the given order."""
+    rows = -(-len(items) // ncol)
+    full = len(items) % ncol or ncol  # columns with a last-row entry
+    return [items[r * ncol + c] for c in range(ncol) for r in range(rows if c < full else rows - 1)]
+
+
+def _finish_legend(fig, grid, legend_ax, handles, labels, max_cols=6):
+    """Put the legend in its row below the panels with as many columns as
+    fit the width (measured with the renderer), entries read row by row in
+    the given order, and size the row, and the figure, to what it needs."""
+    renderer = fig.canvas.get_renderer()
+    usable_px = (fig.get_figwidth() - 0.08) * fig.dpi
+    legend, laid_out = None, False
+    for ncol in range(max(1, min(max_cols, len(labels))), 0, -1):
+        if legend is not None:
+            legend.remove()
+        legend = legend_ax.legend(_row_major(handles, ncol), _row_major(labels, ncol), loc="center", ncol=ncol)
+        if legend.get_window_extent(renderer).width > usable_px:
+            continue
+        fig.canvas.draw()  # lay out: the legend row may start right of a left label
+        laid_out = True
+        boxes = [legend.get_window_extent(renderer)] + [t.get_window_extent(renderer) for t in legend.get_texts()]
+        if ncol == 1 or all(b.x0 >= fig.bbox.x0 + 2 and b.x1 <= fig.bbox.x1 - 2 for b in boxes):
+            break
+    if not laid_out:
+        fig.canvas.draw()
+    needed = legend.get_window_extent(renderer).height / fig.dpi + 0.03
     ratios = list(grid.get_height_ratios())
-    fig.set_figheight(fig.get_figheight() + needed - ratios[0])
-    ratios[0] = needed
+    fig.set_figheight(fig.get_figheight() + needed - ratios[-1])
+    ratios[-1] = needed
     grid.set_height_ratios(ratios)
-    legend_ax.legend(handles, labels, loc="center", ncol=ncol, borderaxespad=0.0, columnspacing=1.0)
+    return legend
+
+
+@contextlib.contextmanager
+def _recording_texts(drawn):
+    """Within the block, every Text artist that draws itself (with text)
+    is appended to `drawn`: exactly the text the renderer puts on the
+    canvas, of any kind (titles, labels, tick labels, offsets, legend
+    entries, suptitles, annotations)."""
+    original = matplotlib.text.Text.draw
+
+    def draw(self, renderer):
+        result = original(self, renderer)
+        if self.get_visible() and self.get_text().strip():
+            drawn.append(self)
+        return result
+
+    matplotlib.text.Text.draw = draw
+    try:
+        yield
+    finally:
+        matplotlib.text.Text.draw = original
+
+
+def drawn_texts(fig):
+    """[(text, window extent in pixels)] of every text drawn on the canvas."""
+    drawn = []
+    with _recording_texts(drawn):
+        fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    unique = list({id(t): t for t in drawn}.values())
+    return [(t.get_text(), t.get_window_extent(renderer)) for t in unique]
 
 
 def layout_problems(fig, tolerance_px=1.0):
     """Text that overlaps other text or sticks out of the figure, as a list
-    of messages (empty: the layout is clean). Checks tick labels that are
-    drawn, axis labels, titles, legend entries and the suptitle; used by the
-    tests on every figure, and handy after changing a figure by hand."""
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    texts = []
-
-    def add(artist, what):
-        if artist is not None and artist.get_visible() and artist.get_text().strip():
-            texts.append((what + " '" + artist.get_text() + "'", artist.get_window_extent(renderer)))
-
-    for n, ax in enumerate(fig.axes):
-        if ax.axison:
-            for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
-                lo, hi = sorted(axis.get_view_interval())
-                for tick in axis.get_major_ticks() + axis.get_minor_ticks():
-                    location = tick.get_loc()
-                    if location is not None and lo - 1e-12 * abs(hi - lo) <= location <= hi + 1e-12 * abs(hi - lo):
-                        for label in (tick.label1, tick.label2):
-                            if label.get_visible():
-                                add(label, "axes %d %s tick" % (n, name))
-                add(axis.label, "axes %d %s label" % (n, name))
-                add(axis.get_offset_text(), "axes %d %s offset" % (n, name))
-        for loc in ("left", "center", "right"):
-            title = {"left": ax._left_title, "center": ax.title, "right": ax._right_title}[loc]
-            add(title, "axes %d title" % n)
-        legend = ax.get_legend()
-        if legend is not None:
-            for text in legend.get_texts():
-                add(text, "legend")
-    if fig._suptitle is not None:
-        add(fig._suptitle, "suptitle")
+    of messages (empty: the layout is clean). Every text the renderer draws
+    is checked (drawn_texts); used by the tests on every figure, and handy
+    after changing a figure by hand."""
+    texts = drawn_texts(fig)
     problems = []
     frame = fig.bbox
-    for what, box in texts:
+    for text, box in texts:
         if (box.x0 < frame.x0 - tolerance_px or box.y0 < frame.y0 - tolerance_px
                 or box.x1 > frame.x1 + tolerance_px or box.y1 > frame.y1 + tolerance_px):
-            problems.append("%s sticks out of the figure" % what)
+            problems.append("%r sticks out of the figure" % text)
     for i in range(len(texts)):
         for j in range(i + 1, len(texts)):
             a, b = texts[i][1], texts[j][1]
             if (min(a.x1, b.x1) - max(a.x0, b.x0) > tolerance_px
                     and min(a.y1, b.y1) - max(a.y0, b.y0) > tolerance_px):
-                problems.append("%s overlaps %s" % (texts[i][0], texts[j][0]))
+                problems.append("%r overlaps %r" % (texts[i][0], texts[j][0]))
     return problems
 
+
+def _visible_length(text):
+    """Characters `text` shows once its mathtext is rendered (about)."""
+    return len(re.sub(r"\\[A-Za-z]+", "x", text).replace("$", "").replace("^", "").replace("_", ""))
+
+
+def _side_label(fig, text, panels_in):
+    """A y label for all panel rows (fig.supylabel), broken at the space
+    outside mathtext nearest its middle when longer than the `panels_in`
+    inches of panel height hold at the label font size."""
+    size = matplotlib.rcParams["axes.labelsize"]
+    size = size if isinstance(size, (int, float)) else 8.0
+    if _visible_length(text) > panels_in * 72.0 / (0.56 * size):
+        spaces = [i for i, c in enumerate(text) if c == " " and text[:i].count("$") % 2 == 0]
+        if spaces:
+            at = min(spaces, key=lambda i: abs(i - len(text) / 2))
+            text = text[:at] + "\n" + text[at + 1:]
+    return fig.supylabel(text, fontsize=size)
+
+
+def _capital(text):
+    """`text` with its first letter upper case ("accumulated u" -> "Accumulated u")."""
+    return text[:1].upper() + text[1:]
 
 
 def _fmt_density(rho):
@@ -121,6 +169,48 @@ def _fmt_density(rho):
 def _short(name, width=18):
     """`name`, its head cut to `width` characters ("...tail")."""
     return name if len(name) <= width else "..." + name[-(width - 3):]
+
+
+def _common_head(names):
+    """The dotted components every name starts with ("model.encoder.")."""
+    split = [n.split(".") for n in names]
+    head = []
+    for parts in zip(*[p[:-1] for p in split]):
+        if len(set(parts)) != 1:
+            break
+        head.append(parts[0])
+    return ".".join(head) + "." if head else ""
+
+
+def tensor_label(name, shown=(), width=18, lines=2):
+    """A tensor name for a title: the whole-model rows as "whole model";
+    a long name without the dotted head it shares with the other `shown`
+    names, wrapped at dots from its end into at most `lines` lines of at
+    most `width` characters, its head cut ("\u2026") where it does not fit,
+    so that the distinguishing end (layer, weight or bias) stays."""
+    if name == WHOLE_MODEL:
+        return "whole model"
+    others = [n for n in shown if n != WHOLE_MODEL]
+    if len(name) > width and len(others) > 1 and name in others:
+        head = _common_head(others)
+        name = name[len(head):] if head and len(name) > len(head) else name
+    if len(name) <= width:
+        return name
+    pieces = name.replace(".", ".\0").split("\0")
+    rows, current = [], ""
+    while pieces:
+        if current and len(pieces[-1]) + len(current) > width - (1 if len(rows) == lines - 1 else 0):
+            rows.insert(0, current)
+            current = ""
+            if len(rows) == lines:
+                break
+        current = pieces.pop() + current
+    if current and len(rows) < lines:
+        rows.insert(0, current)
+    rows = [r if len(r) <= width else "\u2026" + r[-(width - 1):] for r in rows]
+    if pieces and not rows[0].startswith("\u2026"):
+        rows[0] = "\u2026" + rows[0]
+    return "\n".join(rows)
 
 
 def _logit_limits(ax, low, high):
@@ -136,10 +226,14 @@ def _logit_limits(ax, low, high):
     ax.set_yscale("logit")
     lo, hi = 1 / (1 + math.exp(-(a - pad))), 1 / (1 + math.exp(-(b + pad)))
     ax.set_ylim(lo, hi)
-    ticks = [t for t in ([10.0 ** -n for n in range(6, 0, -1)] + [0.5] + [1 - 10.0 ** -n for n in range(1, 7)])
-             if lo <= t <= hi]
+    decades = [10.0 ** -n for n in range(6, 0, -1)] + [0.5] + [1 - 10.0 ** -n for n in range(1, 7)]
+    between = [m * 10.0 ** -n for n in range(6, 0, -1) for m in (2, 5)] + [0.3, 0.7] + \
+        [1 - m * 10.0 ** -n for n in range(1, 7) for m in (5, 2)]
+    ticks = [t for t in decades if lo <= t <= hi]
+    if len(ticks) < 2:  # a narrow range: the 2-5 steps between the decades too
+        ticks = sorted(t for t in decades + between if lo <= t <= hi)
     if len(ticks) < 2:
-        ticks = [lo + (hi - lo) * f for f in (0.2, 0.8)]
+        ticks = [float("%.2g" % (lo + (hi - lo) * f)) for f in (0.2, 0.8)]
     ax.yaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: "%.6g" % v))
-    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())  # logit minor ticks crowd near 0 and 1

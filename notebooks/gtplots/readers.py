@@ -14,8 +14,8 @@ import numpy as np
 from .style import method_sort_key
 
 __all__ = ["Table", "read_csv", "read_results_h5", "read_table", "labelled_csvs", "run_label", "concat_tables",
-           "split_runs", "load_runs", "read_timing", "snapshot_files", "open_snapshot", "committed_steps",
-           "read_snapshot", "list_snapshots"]
+           "split_runs", "load_runs", "snapshot_rows", "read_timing", "snapshot_files", "open_snapshot",
+           "committed_steps", "read_snapshot", "list_snapshots"]
 
 
 class Table:
@@ -204,6 +204,15 @@ def _rows_of(table, kind, rank):
     return table.select(mask)
 
 
+def snapshot_rows(table):
+    """The rows of a bounds table that come from snapshots: all of them,
+    or those with `source` = snapshot when the table also has rows from
+    summaries (`gradtap bounds` on files with summaries; see fig_steps)."""
+    if "source" not in table.columns:
+        return table
+    return table.select(_str_column(table, "source", "snapshot") == "snapshot")
+
+
 def read_timing(path):
     """A timing table for figure_speed: the demo's CSV (selector, d, density,
     k, seconds, floor_seconds), or the text table a benchmark in bench/
@@ -267,19 +276,26 @@ def open_snapshot(path):
         return h5py.File(path, "r", swmr=True)
 
 
+# The datasets with one row per step of a commit log: a snapshot's `data`,
+# a summary's moments, counts, hist and ratios (docs/FORMAT.md).
+ROW_DATASETS = ("data", "moments", "counts", "hist", "ratios")
+
+
 def committed_steps(handle, kind_group):
-    """The steps of a (tensor, kind) group that are committed snapshots
-    (docs/FORMAT.md, `data` and `steps`): all of `steps` in a complete file;
-    in a file whose writer is running or was killed, the leading values that
-    are >= 0 and increasing, no more than `data` has rows."""
+    """The committed steps of a (tensor, kind) group or of its `summary`
+    group (docs/FORMAT.md, `steps` with `data`, or `summary/steps` with
+    its rows): all of `steps` in a complete file; in a file whose writer
+    is running or was killed, the leading values that are >= 0 and
+    increasing, no more than every row dataset has rows."""
     steps = kind_group["steps"][:]
     if int(handle.attrs.get("complete", 1)) == 1:
         return steps
     rows = 0
     while rows < len(steps) and steps[rows] >= 0 and (rows == 0 or steps[rows] > steps[rows - 1]):
         rows += 1
-    if "data" in kind_group:
-        rows = min(rows, kind_group["data"].shape[0])
+    for name in ROW_DATASETS:  # no more than every row dataset has
+        if name in kind_group:
+            rows = min(rows, kind_group[name].shape[0])
     return steps[:rows]
 
 

@@ -9,8 +9,15 @@ figures from it without needing the C side.
 
 import csv
 import os
+import sys
 
 import numpy as np
+
+# The plotting package under test: notebooks/ of this source tree.
+SOURCE = os.environ.get("GRADTAP_SOURCE_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+NOTEBOOKS = os.path.join(SOURCE, "notebooks")
+if NOTEBOOKS not in sys.path:
+    sys.path.insert(0, NOTEBOOKS)
 
 METHODS = ("topk", "gaussiank", "randk")
 TENSORS = (("fc1.weight", 6000), ("fc2.weight", 1200), ("fc3.weight", 1000), ("fc2.bias", 40))
@@ -55,6 +62,44 @@ def write_snapshots(path, vectors):
             kg = group.create_group(kind)
             kg.create_dataset("data", data=np.stack([by_step[s] for s in steps]))
             kg.create_dataset("steps", data=np.array(steps, dtype=np.int64))
+
+
+def log2_histogram(u, min_exponent=-64, bins=82):
+    """The summary histogram of docs/FORMAT.md by frexp: |u| = m 2^e with
+    m in [0.5, 1) lies in [2^(e-1), 2^e), bin e - E (clamped to 0 and 81)."""
+    values = np.abs(u[np.isfinite(u) & (u != 0)].astype(np.float64))
+    _, exponent = np.frexp(values)
+    return np.bincount(np.clip(exponent - min_exponent, 0, bins - 1), minlength=bins).astype(np.int64)
+
+
+def write_summary_file(path, tensors=(("layer.0.weight", 3000), ("layer.0.bias", 300)), steps=range(12),
+                       snapshot_every=4, densities=(0.01, 0.1), seed=3):
+    """A format-1 snapshot file with a `summary` group (docs/FORMAT.md, "What
+    capture adds") for kind acc at every step and snapshots every
+    `snapshot_every` steps, all computed here with numpy (ratios by sort).
+    Returns {(tensor, step): vector}."""
+    import h5py
+
+    rng = np.random.default_rng(seed)
+    vectors = {(t, s): vector(rng, d, s) for t, d in tensors for s in steps}
+    write_snapshots(path, {(t, "acc"): {s: vectors[(t, s)] for s in steps if s % snapshot_every == 0}
+                           for t, _ in tensors})
+    with h5py.File(path, "r+") as f:
+        for tensor, d in tensors:
+            group = f["tensors"][tensor]["acc"].create_group("summary")
+            rows = [vectors[(tensor, s)].astype(np.float64) for s in steps]
+            group["steps"] = np.array(list(steps), dtype=np.int64)
+            group["moments"] = np.array([[u.mean(), u.var(), 0.0, 0.0, u.min(), u.max(), (u * u).sum(),
+                                          np.abs(u).sum()] for u in rows])
+            group["counts"] = np.array([[u.size, u.size, (u == 0).sum(), 0, 0, 0] for u in rows], dtype=np.int64)
+            group["hist"] = np.array([log2_histogram(u) for u in rows])
+            group["ratios"] = np.array([[tail_ratio(u, k_of(rho, d)) for rho in densities] for u in rows])
+            group.attrs["densities"] = np.array(densities, dtype=np.float64)
+            group.attrs["k"] = np.array([k_of(rho, d) for rho in densities], dtype=np.int64)
+            group.attrs["hist_min_exponent"] = np.int64(-64)
+            group.attrs["moment_columns"] = "mean,variance,skewness,excess_kurtosis,min,max,norm2,abs_sum"
+            group.attrs["count_columns"] = "count,finite,zeros,nan,posinf,neginf"
+    return vectors
 
 
 def write_csv(path, header, rows):

@@ -29,7 +29,8 @@ FIGURES = ("distribution", "bounds", "curve", "convergence", "speed")
 METHODS = ("dense", "topk", "gaussiank", "randk")
 # Which figure each notebook writes.
 NOTEBOOK_FIGURES = {"00_instrument_pytorch.ipynb": "instrumented_bounds", "01_distribution.ipynb": "distribution", "02_bounds.ipynb": "bounds",
-                    "03_curve.ipynb": "curve", "04_convergence.ipynb": "convergence", "05_speed.ipynb": "speed"}
+                    "03_curve.ipynb": "curve", "04_convergence.ipynb": "convergence", "05_speed.ipynb": "speed",
+                    "06_every_step.ipynb": "every_step"}
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
