@@ -224,7 +224,8 @@ static int fit_rows(gtap_analysis *a, size_t index, const gtap_snapshot_data *da
     gtap_family best = GTAP_FAMILY_COUNT;
     uint64_t zeros = 0;
     int fitted = data->sample_count >= 2 &&
-                 gtap_fit_all_nonzero(data->sample, data->sample_count, fits, &best, &zeros) == GTAP_OK;
+                 gtap_fit_all_nonzero_threads(data->sample, data->sample_count, fits, &best, &zeros,
+                                              a->selection.options.threads) == GTAP_OK;
     if (!fitted) best = GTAP_FAMILY_COUNT;
     uint64_t fit_n = fitted ? data->sample_count - zeros : 0;
     gtap_cell cells[C_COUNT];

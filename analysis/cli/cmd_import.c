@@ -13,6 +13,7 @@
 #include "gradtap/format.h"
 #include "output_file.h"
 #include "gradtap/npy.h"
+#include "h5_guard.h"
 
 static const char usage[] =
     "usage: gradtap import -o OUT.h5 [options] FILE...\n"
@@ -200,7 +201,7 @@ static int inspect_inputs(const import_options *o, import_input *inputs, int cou
 static int check_existing_output(const import_options *o, uint64_t numel, gtap_dtype dtype, int64_t first_step)
 {
     gtap_reader *reader = NULL;
-    int rc = gtap_reader_open(o->output, &reader);
+    int rc = gtap_cli_reader_open(o->output, &reader);
     if (rc < 0) return gtap_cli_error(GTAP_EXIT_USAGE, "%s exists and cannot be appended to: %s", o->output,
                                       gtap_last_error());
     size_t index;

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "gradtap/capture.h"
 #include "inputs.h"
+#include "h5_guard.h"
 
 static const char usage[] =
     "usage: gradtap recover [--dry-run] [--strict] FILE|RUN...\n"
@@ -34,12 +35,12 @@ static const char usage[] =
 static int recover_files(char *const *paths, size_t count, int dry_run)
 {
     for (size_t i = 0; i < count; i++) {
-        int rc = gtap_capture_recover(paths[i], 1, NULL);
+        int rc = gtap_cli_recover(paths[i], 1, NULL);
         if (rc < 0) return gtap_cli_fail(rc);
     }
     for (size_t i = 0; i < count; i++) {
         gtap_recover_report report;
-        int rc = gtap_capture_recover(paths[i], dry_run, &report);
+        int rc = gtap_cli_recover(paths[i], dry_run, &report);
         if (rc < 0) return gtap_cli_fail(rc);
         const char *what = !report.needed ? "nothing to do (opens normally)"
                            : report.recovered ? "recovered (status flags cleared)"

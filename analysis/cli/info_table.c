@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "gradtap/summary.h"
 #include "output.h"
+#include "h5_guard.h"
 
 void gtap_info_file_free(gtap_info_file *file)
 {
@@ -91,7 +92,7 @@ int gtap_info_file_read(const char *path, gtap_info_file *file)
     memset(file, 0, sizeof *file);
     file->path = path;
     gtap_reader *reader = NULL;
-    int rc = gtap_reader_open(path, &reader);
+    int rc = gtap_cli_reader_open(path, &reader);
     if (rc == GTAP_OK) rc = gtap_reader_file_info(reader, &file->info);
     if (rc == GTAP_OK) rc = read_rows(reader, file);
     gtap_reader_close(reader);

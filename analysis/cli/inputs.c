@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "gradtap/capture.h"
+#include "h5_guard.h"
 
 /* 1 when `path` ends in ".rankDDDDD.h5" (five to nine digits): *stem is the
  * length of the NAME before it, *rank the number. */
@@ -262,7 +263,7 @@ int gtap_inputs_check_paths(char *const *paths, size_t count, int strict)
     size_t n = 0;
     for (size_t i = 0; i < count; i++) {
         gtap_reader *reader = NULL;
-        if (gtap_reader_open(paths[i], &reader) == GTAP_OK && gtap_reader_file_info(reader, &infos[n]) == GTAP_OK)
+        if (gtap_cli_reader_open(paths[i], &reader) == GTAP_OK && gtap_reader_file_info(reader, &infos[n]) == GTAP_OK)
             opened[n++] = paths[i];
         gtap_reader_close(reader);
     }

@@ -9,11 +9,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "h5_guard.h"
 #ifdef GRADTAP_WITH_MPI
 #include <mpi.h>
 #endif
 
-#define DEFAULT_CHUNK ((uint64_t)1 << 24)
+/* 256 MiB of float32: a snapshot of up to 2^26 values is read once */
+#define DEFAULT_CHUNK ((uint64_t)1 << 26)
 
 void gtap_selection_options_init(gtap_selection_options *o)
 {
@@ -267,7 +269,7 @@ static int open_files(gtap_selection *s)
     }
     int rc = GTAP_OK;
     for (size_t f = 0; f < s->file_count && rc == GTAP_OK; f++)
-        if ((rc = gtap_reader_open(s->paths[f], &s->readers[f])) == GTAP_OK) rc = gtap_reader_file_info(s->readers[f], &infos[f]);
+        if ((rc = gtap_cli_reader_open(s->paths[f], &s->readers[f])) == GTAP_OK) rc = gtap_reader_file_info(s->readers[f], &infos[f]);
     int exit_code = rc < 0 ? gtap_cli_fail(rc)
                            : gtap_inputs_check_ranks(s->paths, infos, s->file_count, s->options.strict, mpi_rank_is_not_root());
     free(infos);

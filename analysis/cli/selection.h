@@ -47,7 +47,7 @@ enum {
     "  --kind KIND        grad, residual, acc, param or reduced (repeatable; default:\n"                \
     "                     grad, residual and acc)\n"                                                     \
     "  --rank R           only files written by rank R (repeatable)\n"                                  \
-    "  --chunk N          values read and processed at a time (default 16777216)\n"                     \
+    "  --chunk N          values read and processed at a time (default 67108864)\n"                     \
     "  --threads N        OpenMP threads (default: OpenMP's default)\n"                                  \
     GTAP_INPUTS_STRICT_HELP                                                                              \
     "A FILE may be a RUN: the NAME (or NAME.h5) of the rank files NAME.rankNNNNN.h5.\n"

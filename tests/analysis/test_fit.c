@@ -2,7 +2,10 @@
  * predicted ratios against the closed forms and worked examples of
  * docs/THEORY.md s.6-7, ML fits recovering known parameters within a
  * few standard errors, quantile/cdf consistency, the deterministic
- * subsample and the threaded tail energy against the single-threaded one. */
+ * subsample and the threaded tail energy against the single-threaded one;
+ * the Newton refinement on a large sample ends at a maximum of the
+ * likelihood, the pruned KS distance equals the full loop, and the fits
+ * are bit for bit the same for 1, 2 and 3 threads. */
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -149,6 +152,97 @@ static void test_recovery(void)
     gsl_rng_free(rng);
 }
 
+static int compare_floats(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* log L at the fit, with one parameter moved by `by` standard errors */
+static double loglik_moved(const gtap_fit *fit, const float *x, uint64_t n, int parameter, double by)
+{
+    gtap_fit g = *fit;
+    if (parameter == 0) g.loc += by * fit->loc_se;
+    if (parameter == 1) g.scale += by * fit->scale_se;
+    if (parameter == 2) g.shape += by * fit->shape_se;
+    return gtap_fit_loglik(&g, x, n);
+}
+
+/* 2^17 values (above the 4096 quantiles of the coarse search): Student-t
+ * and gennorm end where moving any parameter by +-0.05 SE lowers log L
+ * (by about 1e-3 each, far above rounding); the KS distance equals the
+ * plain loop over every value. */
+static void test_large_sample_maximum(void)
+{
+    uint64_t seed = gtap_test_seed("fit large sample");
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, (unsigned long)seed);
+    const size_t n = (size_t)1 << 17;
+    struct {
+        gtap_family family;
+        double shape;
+    } cases[] = {{GTAP_FAMILY_STUDENT, 4.0}, {GTAP_FAMILY_GENNORM, 1.5}, {GTAP_FAMILY_GENNORM, 0.9}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        float *x = draw(rng, cases[c].family, 0.2, 1e-3, cases[c].shape, n);
+        gtap_fit fits[GTAP_FAMILY_COUNT];
+        GT_ASSERT_OK(gtap_fit_all(x, n, fits, NULL));
+        const gtap_fit *f = &fits[cases[c].family];
+        double at = gtap_fit_loglik(f, x, n);
+        printf(" [%s %.2g: shape %.4g+-%.2g loglik %.10g]", gtap_family_name(f->family), cases[c].shape, f->shape,
+               f->shape_se, at);
+        GT_ASSERT(f->converged && !f->degenerate);
+        GT_ASSERT_NEAR(f->loglik, at, 0, 1e-12);
+        for (int p = 0; p < 3; p++) {
+            if (p == 0 && cases[c].shape < 1.0) continue; /* beta < 1: a cusp at every value */
+            GT_ASSERT_DBL_CMP(loglik_moved(f, x, n, p, 0.05), <, at);
+            GT_ASSERT_DBL_CMP(loglik_moved(f, x, n, p, -0.05), <, at);
+        }
+        qsort(x, n, sizeof *x, compare_floats);
+        for (int fam = 0; fam < GTAP_FAMILY_COUNT; fam++) {
+            double d = 0.0;
+            for (size_t i = 0; i < n; i++) {
+                double F = gtap_fit_cdf(&fits[fam], (double)x[i]);
+                d = fmax(d, fmax((double)(i + 1) / (double)n - F, F - (double)i / (double)n));
+            }
+            GT_ASSERT_DBL_CMP(gtap_ks_distance(x, n, &fits[fam]), ==, d);
+            GT_ASSERT_DBL_CMP(fits[fam].ks, ==, d);
+        }
+        free(x);
+    }
+    gsl_rng_free(rng);
+}
+
+/* The same fits, bit for bit, on 1, 2 and 3 threads. */
+static void test_fit_threads(void)
+{
+    uint64_t seed = gtap_test_seed("fit threads");
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, (unsigned long)seed);
+    const size_t n = (size_t)3 << 16;
+    float *x = draw(rng, GTAP_FAMILY_STUDENT, 0.0, 1e-3, 5.0, n);
+    for (size_t i = 0; i < n; i += 50) x[i] = 0.0f;
+    gtap_fit one[GTAP_FAMILY_COUNT], other[GTAP_FAMILY_COUNT];
+    gtap_family best_one, best_other;
+    uint64_t zeros_one, zeros_other;
+    GT_ASSERT_OK(gtap_fit_all_nonzero_threads(x, n, one, &best_one, &zeros_one, 1));
+    for (int threads = 0; threads <= 3; threads++) {
+        GT_ASSERT_OK(gtap_fit_all_nonzero_threads(x, n, other, &best_other, &zeros_other, threads));
+        GT_ASSERT_INT_EQ(best_other, best_one);
+        GT_ASSERT_U64_EQ(zeros_other, zeros_one);
+        for (int f = 0; f < GTAP_FAMILY_COUNT; f++) {
+            double a[] = {one[f].loc, one[f].scale, one[f].shape, one[f].loc_se, one[f].scale_se, one[f].shape_se,
+                          one[f].loglik, one[f].aic, one[f].ks, one[f].ks_p};
+            double b[] = {other[f].loc, other[f].scale, other[f].shape, other[f].loc_se, other[f].scale_se,
+                          other[f].shape_se, other[f].loglik, other[f].aic, other[f].ks, other[f].ks_p};
+            GT_ASSERT_MEM_EQ(a, b, sizeof a);
+            GT_ASSERT_INT_EQ(other[f].converged, one[f].converged);
+        }
+    }
+    GT_ASSERT_INT_EQ(one[GTAP_FAMILY_STUDENT].converged, 1);
+    free(x);
+    gsl_rng_free(rng);
+}
+
 static void test_fit_errors(void)
 {
     float x[3] = {1.0f, NAN, 2.0f};
@@ -234,6 +328,8 @@ int main(int argc, char **argv)
         {"numerical predicted ratios match closed forms", test_numeric_matches_closed},
         {"quantile, cdf and pdf agree", test_quantile_cdf},
         {"ML fits recover known parameters", test_recovery},
+        {"Newton on a large sample ends at a maximum, KS exact", test_large_sample_maximum},
+        {"fits identical on 1, 2 and 3 threads", test_fit_threads},
         {"fit errors and degenerate samples", test_fit_errors},
         {"deterministic subsample, k from density", test_sample_and_k},
         {"threaded tail energy equals single-threaded", test_threads},

@@ -12,8 +12,10 @@
  *
  * Fits are exact maximum likelihood: gauss closed form (mean and ML standard
  * deviation), laplace closed form (median, mean absolute deviation from
- * it), student and gennorm by Nelder-Mead (GSL multimin) on the
- * log-likelihood, gennorm's scale profiled out. The sample is first scaled
+ * it), student and gennorm by Nelder-Mead (GSL multimin) on 4096
+ * quantiles of the sample, then Newton steps with the analytic gradient
+ * on the whole sample (gennorm's scale profiled out; Nelder-Mead on the
+ * whole sample only where Newton does not converge). The sample is first scaled
  * by a power of two (exact) so that no sum overflows; values as large as
  * FLT_MAX give finite results. Standard errors come from the expected
  * (Fisher) information of the family at the fit, and assume that the
@@ -106,6 +108,13 @@ GTAP_API int gtap_fit_all(const float *x, uint64_t n, gtap_fit fits[GTAP_FAMILY_
 GTAP_API int gtap_fit_all_nonzero(const float *x, uint64_t n, gtap_fit fits[GTAP_FAMILY_COUNT], gtap_family *best,
                                   uint64_t *zeros);
 
+/* gtap_fit_all_nonzero_threads() - gtap_fit_all_nonzero() on `threads`
+ * OpenMP threads (<= 0: OpenMP's default, which every other function here
+ * uses). The passes over the sample sum fixed blocks of values in block
+ * order, so every result is bit for bit the same for any thread count. */
+GTAP_API int gtap_fit_all_nonzero_threads(const float *x, uint64_t n, gtap_fit fits[GTAP_FAMILY_COUNT], gtap_family *best,
+                                          uint64_t *zeros, int threads);
+
 /* gtap_fit_best() - the family with the smallest AIC among the fits that
  * converged, are not degenerate, have a finite AIC and, when alpha > 0,
  * have ks_p >= alpha; GTAP_FAMILY_COUNT when there is none. alpha = 0
@@ -154,7 +163,8 @@ GTAP_API double gtap_ks_pvalue(double distance, uint64_t n);
  * sqrt(-ln(alpha/2)/2) / sqrt(n) for large n. NaN for n = 0 or a bad alpha. */
 GTAP_API double gtap_ks_critical(uint64_t n, double alpha);
 
-/* gtap_fit_loglik() - the log-likelihood of n values under `fit`. */
+/* gtap_fit_loglik() - the log-likelihood of n values under `fit` (NaN
+ * without a positive scale or out of memory), summed in fixed blocks. */
 GTAP_API double gtap_fit_loglik(const gtap_fit *fit, const float *x, uint64_t n);
 
 #ifdef __cplusplus

@@ -109,23 +109,19 @@ double gtap_fit_second_moment(const gtap_fit *f)
     return var + f->loc * f->loc;
 }
 
-double gtap_fit_loglik(const gtap_fit *f, const float *x, uint64_t n)
+static void kernel_block(const void *ctx, const float *x, uint64_t begin, uint64_t count, double *out)
 {
-    if (f == NULL || x == NULL || !(f->scale > 0)) return NAN;
+    const gtap_fit *f = ctx;
     double sum = 0.0;
-    for (uint64_t i = 0; i < n; i++) sum += gtap_family_logpdf_kernel(f, ((double)x[i] - f->loc) / f->scale);
-    return sum + (double)n * gtap_family_logpdf_const(f);
+    (void)begin;
+    for (uint64_t i = 0; i < count; i++) sum += gtap_family_logpdf_kernel(f, ((double)x[i] - f->loc) / f->scale);
+    out[0] = sum;
 }
 
-double gtap_ks_distance(const float *sorted, uint64_t n, const gtap_fit *f)
+double gtap_fit_loglik(const gtap_fit *f, const float *x, uint64_t n)
 {
-    if (sorted == NULL || n == 0 || f == NULL) return NAN;
-    double d = 0.0, nn = (double)n;
-    for (uint64_t i = 0; i < n; i++) {
-        double F = gtap_fit_cdf(f, (double)sorted[i]);
-        double above = (double)(i + 1) / nn - F, below = F - (double)i / nn;
-        if (above > d) d = above;
-        if (below > d) d = below;
-    }
-    return d;
+    double sum;
+    if (f == NULL || x == NULL || !(f->scale > 0)) return NAN;
+    if (gtap_fit_pass(x, n, kernel_block, f, 1, 0, &sum) < 0) return NAN; /* blocks summed in order */
+    return sum + (double)n * gtap_family_logpdf_const(f);
 }

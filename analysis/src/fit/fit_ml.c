@@ -1,7 +1,10 @@
 /* fit_ml.c - maximum-likelihood fits of the four families (gradtap/fit.h,
- * docs/THEORY.md s.6): closed forms for gauss and laplace, Nelder-Mead
- * (GSL multimin) for Student-t (loc, log scale, log nu) and the generalized
- * normal (loc, log beta, scale profiled out), then log-likelihood, AIC, KS
+ * docs/THEORY.md s.6): closed forms for gauss and laplace; Student-t
+ * (loc, log scale, log nu) and the generalized normal (loc, log beta,
+ * scale profiled out) by Nelder-Mead (GSL multimin) on a subsample of
+ * COARSE quantiles of the sorted sample, then Newton refinement on the
+ * whole sample (student.c, gennorm.c; Nelder-Mead on the whole sample
+ * only where that does not converge); then log-likelihood, AIC, KS
  * distance and p-value, the checks that mark a fit degenerate, and the
  * choice of `best`. Every fit runs on a copy of the sample scaled by a
  * power of two (exact), so that |x| < 1 and no sum or power overflows. */
@@ -14,21 +17,21 @@
 #include "gsl_quiet.h"
 
 /* Search ranges (outside: the objective is +Inf). */
-#define NU_MIN 0.2
-#define NU_MAX 1e6
-#define BETA_MIN 0.1
-#define BETA_MAX 20.0
+#define NU_MIN GTAP_NU_MIN
+#define NU_MAX GTAP_NU_MAX
+#define BETA_MIN GTAP_BETA_MIN
+#define BETA_MAX GTAP_BETA_MAX
 #define MAX_ITERATIONS 2000
+/* The start of the Newton refinements: Nelder-Mead on this many quantiles
+ * of the sample, to this tolerance. */
+#define COARSE 4096
+#define COARSE_TOLERANCE 1e-6
 /* A shape this close to its lower bound, or this share of the sample tied
  * at the location, is an atom the continuous family cannot describe. */
 #define AT_BOUND 1.02
 #define ATOM_SHARE 0.01
 
-typedef struct sample {
-    const float *x;        /* sorted, scaled: |x| < 1 */
-    uint64_t n;
-    double median, spread; /* robust start and the units of the optimiser */
-} sample;
+typedef gtap_fit_sample sample;
 
 static double median_sorted(const float *x, uint64_t n)
 {
@@ -132,14 +135,17 @@ static int minimise(gsl_multimin_function *fn, gsl_vector *start, const double *
     return converged;
 }
 
-static int fit_student(const sample *s, gtap_fit *f)
+/* Nelder-Mead for Student-t on s from the fit in f (loc, scale, shape),
+ * with initial steps in s's units; the result into f. */
+static int student_search(const sample *s, gtap_fit *f, const double *steps, double tolerance)
 {
     gsl_vector *v = gsl_vector_calloc(3);
     if (v == NULL) return GTAP_ENOMEM;
     gsl_multimin_function fn = {.f = student_objective, .n = 3, .params = (void *)s};
-    gsl_vector_set(v, 2, log(5.0));
-    double steps[3] = {0.1, 0.2, 0.5};
-    int converged = minimise(&fn, v, steps, 1e-7);
+    gsl_vector_set(v, 0, (f->loc - s->median) / s->spread);
+    gsl_vector_set(v, 1, log(f->scale / s->spread));
+    gsl_vector_set(v, 2, log(f->shape));
+    int converged = minimise(&fn, v, steps, tolerance);
     f->loc = s->median + s->spread * gsl_vector_get(v, 0);
     f->scale = s->spread * exp(gsl_vector_get(v, 1));
     f->shape = exp(gsl_vector_get(v, 2));
@@ -147,6 +153,18 @@ static int fit_student(const sample *s, gtap_fit *f)
     if (converged < 0) return converged;
     f->converged = converged;
     return GTAP_OK;
+}
+
+/* Coarse search on the quantiles c, Newton on the whole sample s, and
+ * Nelder-Mead on s only where Newton did not converge. */
+static int fit_student(const sample *s, const sample *c, gtap_fit *f)
+{
+    static const double coarse_steps[3] = {0.1, 0.2, 0.5}, fine_steps[3] = {0.01, 0.02, 0.05};
+    f->loc = c->median, f->scale = c->spread, f->shape = 5.0;
+    int rc = student_search(c, f, coarse_steps, COARSE_TOLERANCE);
+    if (rc == GTAP_OK) rc = gtap_fit_student_newton(s, f);
+    if (rc == GTAP_OK && !f->converged) f->loglik = NAN, rc = student_search(s, f, fine_steps, 1e-7);
+    return rc;
 }
 
 /* Index of the sample value nearest to `at`. */
@@ -162,14 +180,15 @@ static uint64_t nearest_index(const sample *s, double at)
     return lo;
 }
 
-static int fit_gennorm(const sample *s, gtap_fit *f)
+/* Nelder-Mead for gennorm on s from the fit in f (loc, shape). */
+static int gennorm_search(const sample *s, gtap_fit *f, const double *steps, double tolerance)
 {
     gsl_vector *v = gsl_vector_calloc(2);
     if (v == NULL) return GTAP_ENOMEM;
     gsl_multimin_function fn = {.f = gennorm_objective, .n = 2, .params = (void *)s};
-    gsl_vector_set(v, 1, log(1.5));
-    double steps[2] = {0.1, 0.3};
-    int converged = minimise(&fn, v, steps, 1e-7);
+    gsl_vector_set(v, 0, (f->loc - s->median) / s->spread);
+    gsl_vector_set(v, 1, log(f->shape));
+    int converged = minimise(&fn, v, steps, tolerance);
     f->loc = s->median + s->spread * gsl_vector_get(v, 0);
     f->shape = exp(gsl_vector_get(v, 1));
     f->scale = gennorm_scale(s, f->loc, f->shape);
@@ -177,6 +196,16 @@ static int fit_gennorm(const sample *s, gtap_fit *f)
     if (converged < 0) return converged;
     f->converged = converged;
     return GTAP_OK;
+}
+
+static int fit_gennorm(const sample *s, const sample *c, gtap_fit *f)
+{
+    static const double coarse_steps[2] = {0.1, 0.3}, fine_steps[2] = {0.01, 0.03};
+    f->loc = c->median, f->shape = 1.5;
+    int rc = gennorm_search(c, f, coarse_steps, COARSE_TOLERANCE);
+    if (rc == GTAP_OK) rc = gtap_fit_gennorm_newton(s, f);
+    if (rc == GTAP_OK && !f->converged) f->loglik = NAN, rc = gennorm_search(s, f, fine_steps, 1e-7);
+    return rc;
 }
 
 /* Share of the sample equal to the sample value nearest to `at`. */
@@ -231,8 +260,8 @@ static void fit_init(gtap_fit *f, gtap_family family, uint64_t n)
     f->note = "";
 }
 
-/* Fit one family to the sorted, scaled sample. */
-static int fit_sorted(const sample *s, gtap_family family, gtap_fit *f)
+/* Fit one family to the sorted, scaled sample s (c: its quantiles). */
+static int fit_sorted(const sample *s, const sample *c, gtap_family family, gtap_fit *f)
 {
     fit_init(f, family, s->n);
     if (s->x[0] == s->x[s->n - 1]) {
@@ -243,13 +272,13 @@ static int fit_sorted(const sample *s, gtap_family family, gtap_fit *f)
     switch (family) {
     case GTAP_FAMILY_GAUSS: fit_gauss(s, f); break;
     case GTAP_FAMILY_LAPLACE: fit_laplace(s, f); break;
-    case GTAP_FAMILY_STUDENT: rc = fit_student(s, f); break;
-    default: rc = fit_gennorm(s, f); break;
+    case GTAP_FAMILY_STUDENT: rc = fit_student(s, c, f); break;
+    default: rc = fit_gennorm(s, c, f); break;
     }
     if (rc < 0) return gtap_set_error(rc, "fit %s: out of memory", gtap_family_name(family));
     if (f->scale > 0 && isfinite(f->scale)) {
         int parameters = (family == GTAP_FAMILY_STUDENT || family == GTAP_FAMILY_GENNORM) ? 3 : 2;
-        f->loglik = gtap_fit_loglik(f, s->x, s->n);
+        if (!isfinite(f->loglik)) f->loglik = gtap_fit_loglik(f, s->x, s->n); /* Newton left its own */
         f->aic = 2.0 * parameters - 2.0 * f->loglik;
         f->ks = gtap_ks_distance(s->x, s->n, f);
         f->ks_p = gtap_ks_pvalue(f->ks, s->n);
@@ -315,12 +344,27 @@ static void sample_init(sample *s, const float *sorted, uint64_t n)
 }
 
 /* Fit `count` families from `first` to the scaled sorted sample. */
+/* The coarse sample: COARSE evenly spaced quantiles of the sorted sample
+ * (all of it when it is not larger), in c_values[COARSE]. */
+static void coarse_init(sample *c, const sample *s, float *c_values)
+{
+    if (s->n <= COARSE) {
+        *c = *s;
+        return;
+    }
+    for (uint64_t i = 0; i < COARSE; i++) c_values[i] = s->x[(uint64_t)(((double)i + 0.5) * (double)s->n / COARSE)];
+    sample_init(c, c_values, COARSE);
+    if (!(c->spread > 0)) c->spread = s->spread; /* ties: the whole sample's units */
+}
+
 static int fit_families(const float *sorted, uint64_t n, int exponent, int first, int count, gtap_fit *fits)
 {
-    sample s;
+    float c_values[COARSE];
+    sample s, c;
     sample_init(&s, sorted, n);
+    coarse_init(&c, &s, c_values);
     for (int f = 0; f < count; f++) {
-        int rc = fit_sorted(&s, (gtap_family)(first + f), &fits[f]);
+        int rc = fit_sorted(&s, &c, (gtap_family)(first + f), &fits[f]);
         if (rc < 0) return rc;
         unscale(&fits[f], exponent);
     }
@@ -364,16 +408,17 @@ static void too_few(gtap_fit fits[GTAP_FAMILY_COUNT], uint64_t n)
 }
 
 static int fit_all(const float *x, uint64_t n, int drop_zeros, gtap_fit fits[GTAP_FAMILY_COUNT], gtap_family *best,
-                   uint64_t *zeros)
+                   uint64_t *zeros, int threads)
 {
     gtap_gsl_quiet();
     if (fits == NULL) return gtap_set_error(GTAP_EINVAL, "fit: NULL output");
     float *sorted = NULL;
     uint64_t kept;
-    int exponent;
+    int exponent, before = gtap_fit_use_threads(threads);
     int rc = scaled_copy(x, n, drop_zeros, &sorted, &kept, &exponent);
     if (rc == GTAP_OK && kept < 2) too_few(fits, kept);
     else if (rc == GTAP_OK) rc = fit_families(sorted, kept, exponent, 0, GTAP_FAMILY_COUNT, fits);
+    gtap_fit_use_threads(before);
     free(sorted);
     if (rc < 0) return rc;
     if (zeros) *zeros = n - kept;
@@ -383,10 +428,16 @@ static int fit_all(const float *x, uint64_t n, int drop_zeros, gtap_fit fits[GTA
 
 int gtap_fit_all(const float *x, uint64_t n, gtap_fit fits[GTAP_FAMILY_COUNT], gtap_family *best)
 {
-    return fit_all(x, n, 0, fits, best, NULL);
+    return fit_all(x, n, 0, fits, best, NULL, 0);
 }
 
 int gtap_fit_all_nonzero(const float *x, uint64_t n, gtap_fit fits[GTAP_FAMILY_COUNT], gtap_family *best, uint64_t *zeros)
 {
-    return fit_all(x, n, 1, fits, best, zeros);
+    return fit_all(x, n, 1, fits, best, zeros, 0);
+}
+
+int gtap_fit_all_nonzero_threads(const float *x, uint64_t n, gtap_fit fits[GTAP_FAMILY_COUNT], gtap_family *best,
+                                 uint64_t *zeros, int threads)
+{
+    return fit_all(x, n, 1, fits, best, zeros, threads);
 }
