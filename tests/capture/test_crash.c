@@ -20,6 +20,7 @@
 #include "gradtap/format.h"
 #include "gradtap/summary.h"
 #include "gtap_test.h"
+#include "summary_check.h"
 
 #ifndef CRASH_CHILD
 #error "CRASH_CHILD must name the crash_child program"
@@ -63,7 +64,7 @@ static int parse_lines(char *text, size_t *used, int64_t *flushed)
 /* Run the child until it has reported `reports` flushes, SIGKILL it at once,
  * and return the last step it reported flushed (reports that were already in
  * the pipe when the kill came count too). */
-static int64_t run_and_kill(const char *path, uint64_t seed, int reports)
+static int64_t run_and_kill(const char *path, uint64_t seed, int reports, int summaries_only)
 {
     int pipe_ends[2];
     GT_ASSERT_FATAL(pipe(pipe_ends) == 0);
@@ -75,7 +76,8 @@ static int64_t run_and_kill(const char *path, uint64_t seed, int reports)
         close(pipe_ends[1]);
         char seed_text[32];
         snprintf(seed_text, sizeof seed_text, "%" PRIu64, seed);
-        execl(CRASH_CHILD, CRASH_CHILD, path, seed_text, (char *)NULL);
+        if (summaries_only) execl(CRASH_CHILD, CRASH_CHILD, path, seed_text, "summaries", (char *)NULL);
+        else execl(CRASH_CHILD, CRASH_CHILD, path, seed_text, (char *)NULL);
         _exit(127);
     }
     close(pipe_ends[1]);
@@ -109,6 +111,50 @@ static int64_t run_and_kill(const char *path, uint64_t seed, int reports)
                      "seed %" PRIu64 ": the child made %d of %d flush reports in %d s", seed, seen, reports,
                      CHILD_LIMIT_SECONDS);
     return flushed;
+}
+
+/* Summary `row` of (tensor index, kind) is that of step `step`, whose data
+ * is `data`: exactly what gtap_summary_compute() gives for it. */
+static void check_summary(gtap_reader *reader, size_t index, gtap_kind kind, size_t row, int64_t step,
+                          const void *data, uint64_t numel, gtap_dtype dtype, uint64_t seed, const char *when)
+{
+    gtap_summary stored, computed;
+    GT_ASSERT_OK(gtap_summary_read(reader, index, kind, row, &stored));
+    GT_ASSERT_OK(gtap_summary_compute(dtype, data, numel, stored.densities, stored.density_count, NULL, &computed));
+    computed.step = step;
+    gtap_test_assert(summary_same(&stored, &computed), 0, __LINE__, __FILE__,
+                     "seed %" PRIu64 " (%s): tensor %zu kind %d summary %zu (step %" PRId64 ", stored step %" PRId64
+                     ") differs from gtap_summary_compute", seed, when, index, (int)kind, row, step, stored.step);
+}
+
+/* The summaries-only victim: every tensor has a summary of every step
+ * <= flushed, and every summary present (those after `flushed` included) is
+ * the complete summary of its step. */
+static void verify_summaries(const char *path, uint64_t seed, int64_t flushed, const char *when)
+{
+    gtap_reader *reader = NULL;
+    int rc = gtap_reader_open(path, &reader);
+    gtap_test_assert(rc == GTAP_OK, 1, __LINE__, __FILE__, "seed %" PRIu64 " (%s): open failed: %s", seed, when,
+                     gtap_last_error());
+    unsigned char *data = malloc(crash_summary_numel(CRASH_SUMMARY_TENSORS - 1) * 4 + 4 * 3000);
+    for (int t = 0; t < CRASH_SUMMARY_TENSORS; t++) {
+        char name[32];
+        snprintf(name, sizeof name, "tensor.%d", t);
+        size_t index, count = 0;
+        GT_ASSERT_OK(gtap_reader_find_tensor(reader, name, &index));
+        GT_ASSERT_OK(gtap_summary_count(reader, index, GTAP_KIND_GRAD, &count));
+        gtap_test_assert(count >= (size_t)(flushed + 1), 0, __LINE__, __FILE__,
+                         "seed %" PRIu64 " (%s): %s has %zu summaries, flushed through step %" PRId64, seed, when,
+                         name, count, flushed);
+        for (size_t row = 0; row < count; row++) {
+            crash_fill_elements(data, seed, t, GTAP_KIND_GRAD, (int64_t)row, crash_summary_numel(t),
+                                crash_summary_dtype(t));
+            check_summary(reader, index, GTAP_KIND_GRAD, row, (int64_t)row, data, crash_summary_numel(t),
+                          crash_summary_dtype(t), seed, when);
+        }
+    }
+    free(data);
+    gtap_reader_close(reader);
 }
 
 /* Every step <= flushed of every tensor and kind is there, and every step the
@@ -156,12 +202,9 @@ static void verify(const char *path, uint64_t seed, int64_t flushed, const char 
                              "seed %" PRIu64 " (%s): %zu summaries, flushed through step %" PRId64, seed, when,
                              summaries, flushed);
             for (size_t row = 0; row < summaries; row++) {
-                gtap_summary summary;
-                GT_ASSERT_OK(gtap_summary_read(reader, index, (gtap_kind)kind, row, &summary));
-                gtap_test_assert(summary.step == 2 * (int64_t)row && summary.counts[GTAP_SUMMARY_COUNT] == numel, 0,
-                                 __LINE__, __FILE__, "seed %" PRIu64 " (%s): %s kind %d summary %zu: step %" PRId64
-                                 ", count %" PRIu64, seed, when, name, kind, row, summary.step,
-                                 summary.counts[GTAP_SUMMARY_COUNT]);
+                crash_fill(expected, seed, t, kind, 2 * (int64_t)row);
+                check_summary(reader, index, (gtap_kind)kind, row, 2 * (int64_t)row, expected, numel, crash_dtype(t),
+                              seed, when);
             }
         }
     }
@@ -170,35 +213,59 @@ static void verify(const char *path, uint64_t seed, int64_t flushed, const char 
     gtap_reader_close(reader);
 }
 
-static void test_sigkill_after_flush_reports(void)
+/* Run the victim (summaries_only: the summaries-only one) and kill it
+ * `kills` times after a random flush report, checking the file each time;
+ * with the CLI known, every fourth file again after `gradtap recover`. */
+static void kill_repeatedly(const char *name, const char *file, int kills, int summaries_only)
 {
-    uint64_t state = gtap_test_seed("capture crash test");
+    uint64_t state = gtap_test_seed(name);
     const char *cli = getenv("GRADTAP_CLI");
-    const char *kills_text = getenv("GTAP_CRASH_KILLS");
-    int kills = kills_text != NULL && atoi(kills_text) > 0 ? atoi(kills_text) : KILLS;
     for (int kill_index = 0; kill_index < kills; kill_index++) {
         uint64_t seed = gtap_test_rand_u64(&state);
         int reports = 1 + (int)(gtap_test_rand_u64(&state) % MAX_REPORTS);
         char path[600];
-        snprintf(path, sizeof path, "%s", gtap_test_path("crash.h5"));
+        snprintf(path, sizeof path, "%s", gtap_test_path(file));
         unlink(path);
-        int64_t flushed = run_and_kill(path, seed, reports);
-        printf("crash test: kill %d, seed %" PRIu64 ", after flush report %d, flushed through step %" PRId64 "\n",
+        int64_t flushed = run_and_kill(path, seed, reports, summaries_only);
+        printf("%s: kill %d, seed %" PRIu64 ", after flush report %d, flushed through step %" PRId64 "\n", name,
                kill_index, seed, reports, flushed);
         if (flushed < 0) continue; /* already failed in run_and_kill */
-        verify(path, seed, flushed, "as left by the kill");
+        void (*check)(const char *, uint64_t, int64_t, const char *) = summaries_only ? verify_summaries : verify;
+        check(path, seed, flushed, "as left by the kill");
         if (cli != NULL && kill_index % 4 == 0) {
             char command[2048];
             snprintf(command, sizeof command, "'%s' recover '%s'", cli, path);
             int status = gtap_test_system(command, NULL, NULL);
             gtap_test_assert(status == 0, 0, __LINE__, __FILE__, "%s exited with %d", command, status);
-            verify(path, seed, flushed, "after gradtap recover");
+            check(path, seed, flushed, "after gradtap recover");
         }
     }
 }
 
+static int kills_wanted(int divisor)
+{
+    const char *kills_text = getenv("GTAP_CRASH_KILLS");
+    int kills = kills_text != NULL && atoi(kills_text) > 0 ? atoi(kills_text) : KILLS;
+    return (kills + divisor - 1) / divisor;
+}
+
+static void test_sigkill_after_flush_reports(void)
+{
+    kill_repeatedly("capture crash test", "crash.h5", kills_wanted(1), 0);
+}
+
+/* Summaries every step of many tensors (their rows are written in batches
+ * at each flush): after a kill at a random flush report, every summary of a
+ * flushed step is there and every summary present is complete and exact. */
+static void test_sigkill_summaries_every_step(void)
+{
+    kill_repeatedly("capture crash test, summaries every step", "crash_summaries.h5", kills_wanted(4), 1);
+}
+
 static CU_TestInfo crash_tests[] = {
     {"SIGKILL after the N-th flush report, 24 times: every flushed step reads back", test_sigkill_after_flush_reports},
+    {"SIGKILL with summaries of 16 tensors every step, 6 times: every flushed summary reads back exactly",
+     test_sigkill_summaries_every_step},
     CU_TEST_INFO_NULL,
 };
 

@@ -7,9 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture_fixtures.h"
+#include "crash_data.h"
 #include "gradtap/capture.h"
 #include "gradtap/summary.h"
+#include "gradtap/tail.h"
 #include "gtap_test.h"
+#include "summary_check.h"
 
 typedef struct reference {
     uint64_t counts[GTAP_SUMMARY_COUNT_COLUMNS];
@@ -194,11 +198,7 @@ static void test_summaries_stored_in_file(void)
 {
     uint64_t state = gtap_test_seed("summaries stored in the file");
     const char *path = strdup(gtap_test_path("summaries.h5"));
-    gtap_capture_options options;
-    gtap_capture_options_init(&options);
-    options.quiet = 1;
-    options.rank = 0;
-    options.world_size = 1;
+    gtap_capture_options options = quiet_options();
     options.summary_every = 1;
     options.every = 4;
     const double densities[2] = {0.01, 0.2};
@@ -258,7 +258,117 @@ static void test_summaries_stored_in_file(void)
     free((void *)path);
 }
 
+/* Vectors that stress how tail energies are summed: many ties, one
+ * bucket holding many values, few distinct values, zeros, subnormals. */
+static void make_stress_vector(uint64_t *state, float *u, uint64_t n, int pattern)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t r = gtap_test_rand_u64(state);
+        switch (pattern) {
+        case 0: u[i] = (float)(gtap_test_rand_normal(state) * exp2(-30.0 + 50.0 * gtap_test_rand_uniform(state))); break;
+        case 1: u[i] = (r & 1) ? 0.75f : -0.75f; break;                        /* one value, both signs */
+        case 2: u[i] = 1.0f + (float)(r % 300) * 0x1p-23f; break;              /* one bucket, 300 values */
+        case 3: u[i] = (float)((int)(r % 7) - 3) * 0.125f; break;              /* few values and zeros */
+        case 4: u[i] = (r % 5 == 0) ? 1e-42f * (float)(r % 9) : (float)(r % 1000) * 1e-3f; break; /* subnormals */
+        default: u[i] = (r % 3 == 0) ? NAN : (r % 3 == 1) ? -INFINITY : 2.0f; break;           /* few finite */
+        }
+    }
+}
+
+/* The summary's r_k and moments are gtap_tail_energy()'s bit for bit,
+ * whether the vector is short (sorted) or long (histogram): the two ways of
+ * computing them must not show in the values (summary_engine.h). */
+static void test_equals_tail_energy(void)
+{
+    uint64_t state = gtap_test_seed("summary equals gtap_tail_energy");
+    const double densities[6] = {0.0001, 0.001, 0.01, 0.1, 0.5, 1.0};
+    const uint64_t sizes[9] = {1, 2, 31, 33, 100, 1000, 4097, 65536, 65537};
+    float *u = malloc(65537 * sizeof *u);
+    for (int s = 0; s < 9; s++) {
+        for (int pattern = 0; pattern < 6; pattern++) {
+            uint64_t n = sizes[s];
+            make_stress_vector(&state, u, n, pattern);
+            gtap_summary got;
+            GT_ASSERT_OK(gtap_summary_compute(GTAP_FLOAT32, u, n, densities, 6, NULL, &got));
+            gtap_tail_result results[6];
+            gtap_moments moments;
+            GT_ASSERT_OK(gtap_tail_energy(u, n, got.k, 6, results, &moments));
+            double norm2 = moments.norm2;
+            GT_ASSERT(memcmp(&got.moments[GTAP_SUMMARY_NORM2], &norm2, sizeof norm2) == 0);
+            GT_ASSERT(memcmp(&got.moments[GTAP_SUMMARY_MEAN], &moments.mean, sizeof norm2) == 0);
+            GT_ASSERT_U64_EQ(got.counts[GTAP_SUMMARY_FINITE], moments.finite);
+            for (int j = 0; j < 6; j++) {
+                double want = norm2 > 0.0 ? results[j].tail2 / norm2 : NAN;
+                gtap_test_assert(memcmp(&got.ratios[j], &want, sizeof want) == 0, 0, __LINE__, __FILE__,
+                                 "n=%llu pattern %d density %g: r_k %.17g, gtap_tail_energy gives %.17g",
+                                 (unsigned long long)n, pattern, densities[j], got.ratios[j], want);
+            }
+        }
+    }
+    free(u);
+}
+
+/* Summaries of many tensors at every step (written in batches at each
+ * flush, explicit flushes in between) read back exactly after a normal
+ * close: every row is gtap_summary_compute() of its step's data. */
+static void test_many_steps_and_tensors(void)
+{
+    enum { TENSORS = 16, STEPS = 200 };
+    uint64_t seed = gtap_test_seed("summaries of many steps and tensors");
+    const char *path = strdup(gtap_test_path("many_summaries.h5"));
+    gtap_capture_options options = quiet_options();
+    options.summary_every = 1;
+    options.kinds = GTAP_KIND_BIT(GTAP_KIND_GRAD) | GTAP_KIND_BIT(GTAP_KIND_ACC);
+    gtap_capture *capture = NULL;
+    GT_ASSERT_OK(gtap_capture_open(path, &options, &capture));
+    int ids[TENSORS];
+    unsigned char *data = malloc(4 * 3000);
+    for (int t = 0; t < TENSORS; t++) {
+        char name[32];
+        snprintf(name, sizeof name, "t%02d", t);
+        GT_ASSERT_OK(gtap_capture_register(capture, name, crash_summary_numel(t), crash_summary_dtype(t), &ids[t]));
+    }
+    for (int step = 0; step < STEPS; step++) {
+        for (int t = 0; t < TENSORS; t++)
+            for (int kind = GTAP_KIND_GRAD; kind <= GTAP_KIND_ACC; kind += GTAP_KIND_ACC - GTAP_KIND_GRAD) {
+                crash_fill_elements(data, seed, t, kind, step, crash_summary_numel(t), crash_summary_dtype(t));
+                GT_ASSERT_OK(gtap_capture_record(capture, ids[t], (gtap_kind)kind, step, data));
+            }
+        if (step % 97 == 50) GT_ASSERT_OK(gtap_capture_flush(capture));
+    }
+    gtap_capture_stats stats;
+    GT_ASSERT_OK(gtap_capture_close(capture, &stats));
+    GT_ASSERT_U64_EQ(stats.summaries_written, 2 * TENSORS * STEPS);
+    gtap_reader *reader = NULL;
+    GT_ASSERT_OK(gtap_reader_open(path, &reader));
+    for (int t = 0; t < TENSORS; t++) {
+        char name[32];
+        snprintf(name, sizeof name, "t%02d", t);
+        size_t index, count = 0;
+        GT_ASSERT_OK(gtap_reader_find_tensor(reader, name, &index));
+        for (int kind = GTAP_KIND_GRAD; kind <= GTAP_KIND_ACC; kind += GTAP_KIND_ACC - GTAP_KIND_GRAD) {
+            GT_ASSERT_OK(gtap_summary_count(reader, index, (gtap_kind)kind, &count));
+            GT_ASSERT_U64_EQ(count, STEPS);
+            for (size_t row = 0; row < count; row++) {
+                gtap_summary stored, computed;
+                GT_ASSERT_OK(gtap_summary_read(reader, index, (gtap_kind)kind, row, &stored));
+                crash_fill_elements(data, seed, t, kind, (int64_t)row, crash_summary_numel(t), crash_summary_dtype(t));
+                GT_ASSERT_OK(gtap_summary_compute(crash_summary_dtype(t), data, crash_summary_numel(t),
+                                                  stored.densities, stored.density_count, NULL, &computed));
+                computed.step = (int64_t)row;
+                gtap_test_assert(summary_same(&stored, &computed), 0, __LINE__, __FILE__,
+                                 "%s kind %d summary %zu differs from gtap_summary_compute", name, kind, row);
+            }
+        }
+    }
+    gtap_reader_close(reader);
+    free(data);
+    free((void *)path);
+}
+
 static CU_TestInfo summary_tests[] = {
+    {"r_k and moments equal gtap_tail_energy bit for bit (short and long vectors)", test_equals_tail_energy},
+    {"summaries of 16 tensors x 2 kinds x 200 steps read back exactly", test_many_steps_and_tensors},
     {"summaries equal a brute-force reference (all dtypes, NaN/Inf/zeros)", test_against_brute_force},
     {"edge cases: zero vector, empty vector, k rounding, bins", test_edge_cases},
     {"summaries recorded by a capture read back from the file", test_summaries_stored_in_file},

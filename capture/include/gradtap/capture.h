@@ -29,9 +29,9 @@
  * kind) a `summary` group and a `skipped` dataset, and per flat tensor a
  * `layout` dataset (docs/CAPTURE.md, "File layout").
  *
- * Crash safety: the file is written in HDF5 SWMR mode and flushed whenever
- * the writer's queue runs empty (and at least every `flush_bytes` and
- * `flush_seconds`). After a
+ * Crash safety: the file is written in HDF5 SWMR mode and flushed when
+ * the writer's queue has run empty (at most every 50 ms; at least every
+ * `flush_bytes` and `flush_seconds`). After a
  * SIGKILL every snapshot that gtap_capture_stats() reported as flushed is in
  * the file, bit for bit; gradtap's reader opens such a file directly, h5py
  * after `gradtap recover FILE` (or with swmr=True). See docs/CAPTURE.md.
@@ -125,9 +125,10 @@ typedef struct gtap_capture_options {
      * appended), e.g. run.rank00003.h5; 0: PATH as given; -1 (default):
      * per-rank names when world_size > 1. */
     int per_rank_files;
-    /* Flush at least after this many bytes of snapshot data (default 256 MiB)
+    /* Flush at least after this many bytes of snapshot data and summary rows (default 256 MiB)
      * and this many seconds (default 1.0; a busy writer flushes no later);
-     * the writer also flushes whenever its queue runs empty. */
+     * the writer also flushes when its queue runs empty (at most every
+     * 50 ms, docs/CAPTURE.md). */
     uint64_t flush_bytes;
     double flush_seconds;
     /* 1: fsync the file after each flush, so flushed snapshots also survive

@@ -50,6 +50,7 @@ static void free_tensor(capture_tensor *tensor)
     free(tensor->name);
     for (size_t i = 0; i < tensor->layout_count; i++) free((char *)tensor->layout[i].name);
     free(tensor->layout);
+    for (int kind = 0; kind < GTAP_KIND_COUNT; kind++) extras_free_summary_batch(tensor->summary_batch[kind]);
     free(tensor);
 }
 
@@ -60,7 +61,7 @@ static void free_capture(gtap_capture *capture)
     device_summary_free(capture); /* before the staging its copies land in */
     staging_destroy(&capture->staging);
     free(capture->step_list);
-    free(capture->scratch);
+    summary_engine_free(&capture->summaries);
     free(capture->path);
     pthread_mutex_destroy(&capture->lock);
     pthread_cond_destroy(&capture->work);

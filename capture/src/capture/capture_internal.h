@@ -11,6 +11,7 @@
 
 #include "gradtap/capture.h"
 #include "gradtap/summary.h"
+#include "summary_engine.h"
 
 /* ------------------------------------------------------------ staging pool */
 
@@ -45,6 +46,12 @@ void device_host_free(void *data, int pinned);
 
 /* ------------------------------------------------------------ tensors, ops */
 
+/* Summary rows of one (tensor, kind) waiting for the next flush, and the
+ * datasets they go to (summary_rows.c). _free needs no HDF5 file: call it
+ * after extras_close_summaries() (extras.h). */
+typedef struct summary_batch summary_batch;
+void extras_free_summary_batch(summary_batch *batch);
+
 typedef struct capture_tensor {
     char *name;
     uint64_t numel;
@@ -56,6 +63,7 @@ typedef struct capture_tensor {
     int in_file;               /* writer thread: declared and prepared in the file */
     size_t summary_log[GTAP_KIND_COUNT]; /* writer thread: commit logs in the writer (extras.h) */
     size_t skipped_log[GTAP_KIND_COUNT];
+    summary_batch *summary_batch[GTAP_KIND_COUNT]; /* writer thread: rows not yet written (summary_rows.c) */
 } capture_tensor;
 
 typedef enum capture_op_type {
@@ -146,12 +154,12 @@ struct gtap_capture {
     gtap_writer *writer;
     int64_t file_id;           /* the writer's HDF5 file id (hid_t) */
     int swmr;
+    int records_processed;     /* a record or skipped step was handled: SWMR mode from then on */
     size_t tensors_in_file;
     uint64_t bytes_since_flush;
     uint64_t snapshots_unflushed; /* written since the last flush: not committed yet (lock) */
     double last_flush_time;
-    float *scratch;
-    uint64_t scratch_floats;
+    summary_engine summaries;  /* buffers for computing summaries (summary_engine.h) */
     long file_inode;
     long file_device;
 

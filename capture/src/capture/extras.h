@@ -39,13 +39,22 @@ hid_t extras_open_kind_group(hid_t file, const char *tensor_name, gtap_kind kind
 
 /* Writer thread: create the summary/skipped/layout datasets of a tensor
  * (before SWMR mode) and open its commit logs; reopen the logs after the
- * writer was reopened; append one summary or one skipped step. The
- * `steps` of a summary and the `skipped` list are commit logs (commit.h):
- * in SWMR mode they reach the file at the next flush, after the rows. */
+ * writer was reopened; record one skipped step. The `steps` of a summary
+ * and the `skipped` list are commit logs (commit.h): in SWMR mode they
+ * reach the file at the next flush, after the rows they commit. */
 int extras_prepare_tensor(gtap_capture *capture, capture_tensor *tensor);
 int extras_open_logs(gtap_capture *capture, capture_tensor *tensor);
-int extras_append_summary(gtap_capture *capture, const capture_tensor *tensor, gtap_kind kind,
-                          const gtap_summary *summary);
 int extras_append_skipped(gtap_capture *capture, const capture_tensor *tensor, gtap_kind kind, int64_t step);
+
+/* Summary rows (summary_rows.c), writer thread: _append keeps one summary
+ * in memory; _write_summaries, called by every flush before the writer's
+ * own flush, writes the rows kept so far (one write per dataset) and hands
+ * their steps to the commit logs; _close_summaries closes the datasets kept
+ * open between flushes (before the writer closes its file; they are opened
+ * again when needed). _row_bytes: the memory one row takes. */
+int extras_append_summary(gtap_capture *capture, capture_tensor *tensor, gtap_kind kind, const gtap_summary *summary);
+int extras_write_summaries(gtap_capture *capture);
+void extras_close_summaries(gtap_capture *capture);
+uint64_t extras_summary_row_bytes(const gtap_capture *capture);
 
 #endif

@@ -1,8 +1,7 @@
 /* extras_write.c - create and append capture's own datasets (summaries,
  * skipped steps, flat layouts; see extras.h) in the writer's file. Runs on
- * the writer thread only. Rows are written before the summary's `steps`
- * entry, a commit log held back like a snapshot's (commit.h), so a summary
- * is committed by its step exactly like a snapshot. */
+ * the writer thread only. Summary rows are kept and written in batches by
+ * summary_rows.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,21 +59,6 @@ static int create_rows(hid_t parent, const char *name, hid_t type, hsize_t colum
     if (space >= 0) H5Sclose(space);
     if (set < 0) return gtap_h5_error(GTAP_EIO, "cannot create dataset '%s'", name);
     H5Dclose(set);
-    return GTAP_OK;
-}
-
-/* Append one row (`columns` values, 0: a scalar row of a 1-D dataset). */
-static int append_row(hid_t parent, const char *name, hid_t memory_type, hsize_t columns, const void *row)
-{
-    hid_t set = H5Dopen2(parent, name, H5P_DEFAULT);
-    if (set < 0) return gtap_h5_error(GTAP_EFORMAT, "missing dataset '%s'", name);
-    hsize_t dims[2] = {0, 0};
-    hid_t space = H5Dget_space(set);
-    int ok = space >= 0 && H5Sget_simple_extent_dims(space, dims, NULL) == (columns ? 2 : 1);
-    if (space >= 0) H5Sclose(space);
-    if (ok) ok = gtap_h5_write_rows(set, dims[0], 1, columns, memory_type, row) == 0;
-    H5Dclose(set);
-    if (!ok) return gtap_h5_error(GTAP_EIO, "cannot append to dataset '%s'", name);
     return GTAP_OK;
 }
 
@@ -226,35 +210,6 @@ int extras_prepare_tensor(gtap_capture *capture, capture_tensor *tensor)
         char message[1024];
         snprintf(message, sizeof message, "%s", gtap_last_error());
         return gtap_set_error(rc, "%s: tensor '%s': %s", capture->path, tensor->name, message);
-    }
-    return GTAP_OK;
-}
-
-int extras_append_summary(gtap_capture *capture, const capture_tensor *tensor, gtap_kind kind,
-                          const gtap_summary *summary)
-{
-    hid_t group = extras_open_kind_group((hid_t)capture->file_id, tensor->name, kind);
-    hid_t summary_group = group >= 0 ? H5Gopen2(group, EXTRAS_SUMMARY, H5P_DEFAULT) : H5I_INVALID_HID;
-    if (group >= 0) H5Gclose(group);
-    if (summary_group < 0)
-        return gtap_h5_error(GTAP_EFORMAT, "%s: '%s' (%s) has no summary group", capture->path, tensor->name,
-                             gtap_kind_name(kind));
-    int64_t counts[GTAP_SUMMARY_COUNT_COLUMNS];
-    int64_t hist[GTAP_SUMMARY_HIST_BINS];
-    for (int i = 0; i < GTAP_SUMMARY_COUNT_COLUMNS; i++) counts[i] = (int64_t)summary->counts[i];
-    for (int i = 0; i < GTAP_SUMMARY_HIST_BINS; i++) hist[i] = (int64_t)summary->hist[i];
-    int rc = append_row(summary_group, EXTRAS_MOMENTS, H5T_NATIVE_DOUBLE, GTAP_SUMMARY_MOMENT_COLUMNS, summary->moments);
-    if (rc == GTAP_OK) rc = append_row(summary_group, EXTRAS_COUNTS, H5T_NATIVE_INT64, GTAP_SUMMARY_COUNT_COLUMNS, counts);
-    if (rc == GTAP_OK) rc = append_row(summary_group, EXTRAS_HIST, H5T_NATIVE_INT64, GTAP_SUMMARY_HIST_BINS, hist);
-    if (rc == GTAP_OK && capture->density_count > 0)
-        rc = append_row(summary_group, EXTRAS_RATIOS, H5T_NATIVE_DOUBLE, capture->density_count, summary->ratios);
-    if (rc == GTAP_OK) rc = gtap_writer_log_append(capture->writer, tensor->summary_log[kind], summary->step);
-    H5Gclose(summary_group);
-    if (rc < 0) {
-        char message[1024];
-        snprintf(message, sizeof message, "%s", gtap_last_error());
-        return gtap_set_error(rc, "%s: summary of '%s' (%s) step %lld: %s", capture->path, tensor->name,
-                              gtap_kind_name(kind), (long long)summary->step, message);
     }
     return GTAP_OK;
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,9 @@ static int declare_tensors(gtap_capture *capture, size_t upto)
     int rc = GTAP_OK;
     int was_swmr = capture->swmr;
     if (was_swmr) {
+        /* summary rows kept in memory go in first: the close commits them */
+        if ((rc = extras_write_summaries(capture)) < 0) return rc;
+        extras_close_summaries(capture);
         int lock_fd = gtap_writer_take_lock(capture->writer); /* no other writer may slip in between */
         rc = gtap_writer_close(capture->writer);
         capture->writer = NULL;
@@ -101,20 +105,9 @@ static int declare_tensors(gtap_capture *capture, size_t upto)
     return rc;
 }
 
-static int ensure_scratch(gtap_capture *capture, const capture_tensor *tensor)
+static int write_record(gtap_capture *capture, capture_tensor *tensor, capture_op *op)
 {
-    if (tensor->dtype == GTAP_FLOAT32 || tensor->numel <= capture->scratch_floats) return GTAP_OK;
-    float *grown = realloc(capture->scratch, tensor->numel * sizeof *grown);
-    if (grown == NULL)
-        return gtap_set_error(GTAP_ENOMEM, "capture summary '%s': no memory to widen %" PRIu64 " elements",
-                              tensor->name, tensor->numel);
-    capture->scratch = grown;
-    capture->scratch_floats = tensor->numel;
-    return GTAP_OK;
-}
-
-static int write_record(gtap_capture *capture, const capture_tensor *tensor, capture_op *op)
-{
+    capture->records_processed = 1;
     int rc = start_swmr(capture);
     if (rc == GTAP_OK && op->event != NULL) rc = device_event_wait(op->event);
     if (rc < 0) return rc;
@@ -135,13 +128,13 @@ static int write_record(gtap_capture *capture, const capture_tensor *tensor, cap
             rc = device_summary_convert((const char *)data + op->result_offset, capture->densities,
                                         capture->density_count, &summary);
         } else {
-            if ((rc = ensure_scratch(capture, tensor)) < 0) return rc;
-            rc = gtap_summary_compute(tensor->dtype, data, tensor->numel, capture->densities, capture->density_count,
-                                      capture->scratch, &summary);
+            rc = summary_engine_compute(&capture->summaries, tensor->dtype, data, tensor->numel, capture->densities,
+                                        capture->density_count, &summary);
         }
         if (rc < 0) return rc;
         summary.step = op->step;
         if ((rc = extras_append_summary(capture, tensor, op->kind, &summary)) < 0) return rc;
+        capture->bytes_since_flush += extras_summary_row_bytes(capture);
         pthread_mutex_lock(&capture->lock);
         capture->stats.summaries_written++;
         pthread_mutex_unlock(&capture->lock);
@@ -149,7 +142,7 @@ static int write_record(gtap_capture *capture, const capture_tensor *tensor, cap
     return GTAP_OK;
 }
 
-static int process(gtap_capture *capture, capture_op *op, const capture_tensor *tensor)
+static int process(gtap_capture *capture, capture_op *op, capture_tensor *tensor)
 {
     switch (op->type) {
     case OP_REGISTER:
@@ -157,6 +150,7 @@ static int process(gtap_capture *capture, capture_op *op, const capture_tensor *
     case OP_RECORD:
         return write_record(capture, tensor, op);
     case OP_SKIPPED: {
+        capture->records_processed = 1;
         int rc = start_swmr(capture);
         return rc < 0 ? rc : extras_append_skipped(capture, tensor, op->kind, op->step);
     }
@@ -179,9 +173,13 @@ static int check_file_present(gtap_capture *capture)
     return GTAP_OK;
 }
 
-static int flush_file(gtap_capture *capture)
+/* `requested`: a gtap_capture_flush(). A flush because the queue ran empty
+ * while only tensors were declared leaves SWMR mode for the first record,
+ * so that tensors registered one by one are not each a reopen of the file. */
+static int flush_file(gtap_capture *capture, int requested)
 {
-    int rc = start_swmr(capture);
+    int rc = requested || capture->records_processed ? start_swmr(capture) : GTAP_OK;
+    if (rc == GTAP_OK) rc = extras_write_summaries(capture); /* rows first, committed by the flush */
     if (rc == GTAP_OK) rc = gtap_writer_flush(capture->writer);
     if (rc == GTAP_OK && capture->fsync) {
         int descriptor = open(capture->path, O_RDONLY);
@@ -225,53 +223,139 @@ static void retire_locked(gtap_capture *capture, capture_op *op, int written)
     pthread_cond_broadcast(&capture->progress);
 }
 
-static void writer_loop(gtap_capture *capture)
+/* When the queue runs empty the writer flushes, but not more often than
+ * every IDLE_FLUSH_SECONDS (nor flush_seconds, when that is shorter): a
+ * training loop that hands over many small records per step empties the
+ * queue after nearly every record, and a flush per record would cost more
+ * than the records. A flush put off this way happens when it is due, unless
+ * more work comes first; docs/CAPTURE.md, "Crash safety". */
+#define IDLE_FLUSH_SECONDS 0.05
+
+static double idle_flush_due(const gtap_capture *capture)
+{
+    double interval = capture->flush_seconds < IDLE_FLUSH_SECONDS ? capture->flush_seconds : IDLE_FLUSH_SECONDS;
+    return capture->last_flush_time + interval;
+}
+
+/* Wait for work (lock held); with a flush pending, only until it is due.
+ * @return 1: an op is queued; 0: do the pending flush now; -1: stop. */
+static int wait_for_work_locked(gtap_capture *capture, int flush_pending)
+{
+    while (capture->head == NULL && !capture->stop) {
+        if (!flush_pending) {
+            pthread_cond_wait(&capture->work, &capture->lock);
+            continue;
+        }
+        double left = idle_flush_due(capture) - now_seconds();
+        if (left <= 0.0) return 0;
+        struct timespec deadline; /* the condition variable's clock is CLOCK_REALTIME */
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        long long nanoseconds = deadline.tv_nsec + (long long)(left * 1e9) + 1;
+        deadline.tv_sec += (time_t)(nanoseconds / 1000000000);
+        deadline.tv_nsec = (long)(nanoseconds % 1000000000);
+        pthread_cond_timedwait(&capture->work, &capture->lock, &deadline);
+    }
+    if (capture->head != NULL) return 1;
+    return flush_pending ? 0 : -1;
+}
+
+/* Flush (lock not held) and publish what became durable: every op up to
+ * `sequence`. */
+static void flush_and_note(gtap_capture *capture, uint64_t sequence, int requested)
 {
     pthread_mutex_lock(&capture->lock);
+    int active = capture->status == GTAP_OK;
+    pthread_mutex_unlock(&capture->lock);
+    int rc = active ? flush_file(capture, requested) : GTAP_OK;
+    if (rc < 0) fail(capture, rc);
+    pthread_mutex_lock(&capture->lock);
+    if (active && rc == GTAP_OK) note_flushed_locked(capture, sequence);
+    if (!active) {
+        capture->flushed_sequence = sequence; /* nothing more will become durable: release waiters */
+        pthread_cond_broadcast(&capture->progress);
+    }
+    pthread_mutex_unlock(&capture->lock);
+}
+
+/* Take the next op and process it (lock held on entry and return).
+ * @return whether to flush now; *idle: the queue is empty after it. */
+static int run_next_op(gtap_capture *capture, uint64_t *sequence, int *requested, int *idle)
+{
+    capture_op *op = capture->head;
+    capture->head = op->next;
+    if (capture->head == NULL) capture->tail = NULL;
+    capture->in_progress = op;
+    int active = capture->status == GTAP_OK;
+    capture_tensor *tensor = op->type == OP_FLUSH ? NULL : capture->tensors[op->tensor];
+    pthread_mutex_unlock(&capture->lock);
+    int rc = GTAP_OK;
+    if (active) {
+        rc = process(capture, op, tensor);
+        if (rc < 0) fail(capture, rc);
+    }
+    *sequence = op->sequence;
+    *requested = op->type == OP_FLUSH;
+    pthread_mutex_lock(&capture->lock);
+    retire_locked(capture, op, active && rc == GTAP_OK);
+    double now = now_seconds();
+    *idle = capture->head == NULL;
+    return *requested || capture->bytes_since_flush >= capture->flush_bytes ||
+           now - capture->last_flush_time >= capture->flush_seconds || (*idle && now >= idle_flush_due(capture));
+}
+
+static void writer_loop(gtap_capture *capture)
+{
+    int flush_pending = 0;
+    pthread_mutex_lock(&capture->lock);
     for (;;) {
-        while (capture->head == NULL && !capture->stop) pthread_cond_wait(&capture->work, &capture->lock);
-        if (capture->head == NULL) break;
-        capture_op *op = capture->head;
-        capture->head = op->next;
-        if (capture->head == NULL) capture->tail = NULL;
-        capture->in_progress = op;
-        int active = capture->status == GTAP_OK;
-        const capture_tensor *tensor = op->type == OP_FLUSH ? NULL : capture->tensors[op->tensor];
-        pthread_mutex_unlock(&capture->lock);
-
-        int rc = GTAP_OK;
+        int waited = wait_for_work_locked(capture, flush_pending);
+        if (waited < 0) break;
         double started = now_seconds();
-        if (active) {
-            rc = process(capture, op, tensor);
-            if (rc < 0) fail(capture, rc);
-        }
-        uint64_t sequence = op->sequence;
-        int flush_now = op->type == OP_FLUSH;
-        pthread_mutex_lock(&capture->lock);
-        retire_locked(capture, op, active && rc == GTAP_OK);
-        flush_now = flush_now || capture->head == NULL || capture->bytes_since_flush >= capture->flush_bytes ||
-                    now_seconds() - capture->last_flush_time >= capture->flush_seconds;
-        active = capture->status == GTAP_OK;
+        uint64_t sequence = capture->done_sequence;
+        int requested = 0, idle = 1;
+        int flush_now = waited == 0 || run_next_op(capture, &sequence, &requested, &idle);
+        flush_pending = idle && !flush_now;
         pthread_mutex_unlock(&capture->lock);
-
-        if (active && flush_now) {
-            rc = flush_file(capture);
-            if (rc < 0) fail(capture, rc);
-        }
+        if (flush_now) flush_and_note(capture, sequence, requested);
         pthread_mutex_lock(&capture->lock);
-        if (active && flush_now && rc == GTAP_OK) note_flushed_locked(capture, sequence);
-        if (!active && flush_now) {
-            capture->flushed_sequence = sequence; /* nothing more will become durable: release waiters */
-            pthread_cond_broadcast(&capture->progress);
-        }
         capture->stats.writer_busy_seconds += now_seconds() - started;
     }
     pthread_mutex_unlock(&capture->lock);
 }
 
+/* At the end: the summary rows still kept, then close the file (which
+ * flushes, commits and marks it complete). */
+static void close_file(gtap_capture *capture)
+{
+    int rc = capture->status == GTAP_OK ? extras_write_summaries(capture) : GTAP_OK;
+    if (rc < 0) fail(capture, rc);
+    extras_close_summaries(capture);
+    rc = gtap_writer_close(capture->writer);
+    capture->writer = NULL;
+    if (rc < 0) fail(capture, rc);
+}
+
+/* The writer runs as SCHED_BATCH on Linux (best effort): a handed-over
+ * record wakes it, and with as many busy threads as cores a normal thread
+ * woken that way may preempt the training thread that woke it, once per
+ * record. A batch thread gets the same share of CPU time but does not
+ * preempt on wakeup, so the training thread keeps its core to the end of
+ * its slice. */
+static void lower_wakeup_priority(void)
+{
+#ifdef __linux__
+#ifndef SCHED_BATCH
+#define SCHED_BATCH 3 /* <sched.h> defines it only with _GNU_SOURCE */
+#endif
+    struct sched_param parameters = {0};
+    (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &parameters);
+#endif
+}
+
 void *capture_writer_main(void *argument)
 {
     gtap_capture *capture = argument;
+    lower_wakeup_priority();
     int rc = open_writer(capture, capture->append, -1);
     pthread_mutex_lock(&capture->lock);
     capture->open_status = rc;
@@ -286,12 +370,6 @@ void *capture_writer_main(void *argument)
     }
     capture->last_flush_time = now_seconds();
     writer_loop(capture);
-    if (capture->writer != NULL) {
-        rc = gtap_writer_close(capture->writer);
-        capture->writer = NULL;
-        pthread_mutex_lock(&capture->lock);
-        if (rc < 0) capture_disable_locked(capture, rc, gtap_last_error());
-        pthread_mutex_unlock(&capture->lock);
-    }
+    if (capture->writer != NULL) close_file(capture);
     return NULL;
 }

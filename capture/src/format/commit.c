@@ -83,6 +83,11 @@ int64_t gtap_commit_logs_last(const commit_logs *logs, size_t index)
     return logs->logs[index].last;
 }
 
+uint64_t gtap_commit_logs_count(const commit_logs *logs, size_t index)
+{
+    return (uint64_t)logs->logs[index].rows + logs->logs[index].held_count;
+}
+
 /* Write `count` values at the log's committed end. */
 static int write_rows(commit_log *log, const int64_t *values, size_t count)
 {

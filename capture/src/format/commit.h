@@ -60,8 +60,10 @@ typedef struct commit_logs {
  * overwritten). *index names it from then on. */
 int gtap_commit_logs_open(commit_logs *logs, hid_t parent, const char *name, size_t *index);
 
-/* The log's last committed or held value (-1 when empty). */
+/* The log's last committed or held value (-1 when empty), and how many
+ * values it has, committed and held (where the rows it commits end). */
 int64_t gtap_commit_logs_last(const commit_logs *logs, size_t index);
+uint64_t gtap_commit_logs_count(const commit_logs *logs, size_t index);
 
 /* Append `value` to log `index`: written at once unless `hold` (SWMR mode),
  * when it waits for gtap_commit_logs_release(). */

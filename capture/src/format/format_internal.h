@@ -18,6 +18,8 @@ hid_t gtap_reader_hdf5_file(const gtap_reader *reader);
  * then append to it by index. */
 int gtap_writer_open_log(gtap_writer *writer, hid_t parent, const char *name, size_t *log);
 int gtap_writer_log_append(gtap_writer *writer, size_t log, int64_t value);
+/* The number of values in a log, committed or held: the row its next value commits. */
+uint64_t gtap_writer_log_count(const gtap_writer *writer, size_t log);
 
 /* The writer lock (lock.h) across a close and reopen of one file (capture
  * declaring tensors late): _take_lock takes the lock away from `writer`, so

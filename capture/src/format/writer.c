@@ -382,6 +382,34 @@ static int set_compression(hid_t create, gtap_compression compression)
     return 0;
 }
 
+/* Access to a `data` dataset without HDF5's chunk cache. Uncompressed rows
+ * are written as whole chunks; through the cache each chunk was cleared,
+ * copied into the cache and written from there. Without it (and without a
+ * fill value written when a chunk is allocated: see create_kind_datasets)
+ * HDF5 writes a chunk straight from the caller's buffer. Compressed chunks
+ * need the cache to be filtered; they keep it. */
+static hid_t data_access(const gtap_writer *writer)
+{
+    if (writer->compression != GTAP_COMPRESS_NONE) return H5Pcreate(H5P_DATASET_ACCESS);
+    hid_t access = H5Pcreate(H5P_DATASET_ACCESS);
+    if (access >= 0 && H5Pset_chunk_cache(access, H5D_CHUNK_CACHE_NSLOTS_DEFAULT, 0, H5D_CHUNK_CACHE_W0_DEFAULT) < 0) {
+        H5Pclose(access);
+        return H5I_INVALID_HID;
+    }
+    return access;
+}
+
+/* Open or create (`space` and `create` given) the `data` dataset of a kind. */
+static hid_t open_data(const gtap_writer *writer, hid_t group, hid_t type, hid_t space, hid_t create)
+{
+    hid_t access = data_access(writer);
+    if (access < 0) return H5I_INVALID_HID;
+    hid_t data = space >= 0 ? H5Dcreate2(group, GTAP_H5_DATA, type, space, H5P_DEFAULT, create, access)
+                            : H5Dopen2(group, GTAP_H5_DATA, access);
+    H5Pclose(access);
+    return data;
+}
+
 static int create_kind_datasets(gtap_writer *writer, writer_tensor *tensor, gtap_kind kind, kind_datasets *sets)
 {
     int status = GTAP_EIO;
@@ -401,7 +429,10 @@ static int create_kind_datasets(gtap_writer *writer, writer_tensor *tensor, gtap
         type = gtap_h5_file_type(tensor->dtype);
         if (space < 0 || create < 0 || type < 0) goto done;
         if (H5Pset_chunk(create, 2, chunk) < 0 || set_compression(create, writer->compression) < 0) goto done;
-        sets->data = H5Dcreate2(sets->group, GTAP_H5_DATA, type, space, H5P_DEFAULT, create, H5P_DEFAULT);
+        /* every row is written whole before its step commits it: no chunk
+         * needs fill values first (readers skip uncommitted rows) */
+        if (H5Pset_fill_time(create, H5D_FILL_TIME_NEVER) < 0) goto done;
+        sets->data = open_data(writer, sets->group, type, space, create);
         if (sets->data < 0) goto done;
         H5Sclose(space);
         H5Pclose(create);
@@ -426,7 +457,7 @@ static int open_kind_datasets(gtap_writer *writer, writer_tensor *tensor, gtap_k
     sets->group = H5Gopen2(tensor->group, gtap_kind_name(kind), H5P_DEFAULT);
     if (sets->group < 0) goto fail;
     if (tensor->numel > 0) {
-        sets->data = H5Dopen2(sets->group, GTAP_H5_DATA, H5P_DEFAULT);
+        sets->data = open_data(writer, sets->group, H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID);
         if (sets->data < 0) goto fail;
     }
     if (gtap_commit_logs_open(&writer->logs, sets->group, GTAP_H5_STEPS, &sets->steps_log) < 0) goto fail;
@@ -573,6 +604,11 @@ int gtap_writer_log_append(gtap_writer *writer, size_t log, int64_t value)
     return gtap_commit_logs_append(&writer->logs, log, value, 1);
 }
 
+uint64_t gtap_writer_log_count(const gtap_writer *writer, size_t log)
+{
+    return gtap_commit_logs_count(&writer->logs, log);
+}
+
 int gtap_writer_start_swmr(gtap_writer *writer)
 {
     if (writer == NULL) return gtap_set_error(GTAP_EINVAL, "gtap_writer_start_swmr: NULL writer");
@@ -582,6 +618,19 @@ int gtap_writer_start_swmr(gtap_writer *writer)
     if (H5Fstart_swmr_write(writer->file) < 0)
         return gtap_h5_error(GTAP_EIO, "%s: cannot start SWMR mode", writer->path);
     writer->swmr = 1;
+    /* starting SWMR reopens every open object with default access
+     * properties: open `data` again without the chunk cache (data_access) */
+    for (size_t i = 0; i < writer->tensor_count; i++) {
+        for (int kind = 0; kind < GTAP_KIND_COUNT; kind++) {
+            kind_datasets *sets = &writer->tensors[i].kinds[kind];
+            if (sets->data < 0) continue;
+            H5Dclose(sets->data);
+            sets->data = open_data(writer, sets->group, H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID);
+            if (sets->data < 0)
+                return gtap_h5_error(GTAP_EIO, "%s: cannot reopen the data of '%s' (%s)", writer->path,
+                                     writer->tensors[i].name, gtap_kind_name((gtap_kind)kind));
+        }
+    }
     return GTAP_OK;
 }
 
