@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bounds.h"
+#include "gradtap/capture.h"
 #include "gradtap/fit.h"
 #include "gradtap/summary.h"
 
@@ -113,6 +114,9 @@ static int tensor_summaries(gtap_analysis *a, const summary_place *at, size_t t,
     return rc;
 }
 
+/* The summaries of file f: per tensor, or with --global those of the
+ * whole-model tensor the capture writes with global_summary (its r_k is
+ * that of the concatenated vector, as --global computes from snapshots). */
 static int file_summaries(gtap_analysis *a, size_t f, uint64_t *order)
 {
     const gtap_selection_options *o = &a->selection.options;
@@ -122,12 +126,14 @@ static int file_summaries(gtap_analysis *a, size_t f, uint64_t *order)
     if (rc < 0 || !gtap_selection_rank_selected(o, file.rank)) return rc;
     unsigned kinds = o->kinds ? o->kinds
                               : GTAP_KIND_BIT(GTAP_KIND_GRAD) | GTAP_KIND_BIT(GTAP_KIND_RESIDUAL) | GTAP_KIND_BIT(GTAP_KIND_ACC);
-    size_t tensors = gtap_reader_tensor_count(reader);
+    size_t tensors = gtap_reader_tensor_count(reader), model = tensors;
+    if (o->global && gtap_reader_find_tensor(reader, GTAP_CAPTURE_MODEL_TENSOR, &model) < 0) return GTAP_OK;
     for (int kind = 0; kind < GTAP_KIND_COUNT && rc == GTAP_OK; kind++) {
         if (!(kinds & GTAP_KIND_BIT(kind))) continue;
-        for (size_t t = 0; t < tensors && rc == GTAP_OK; t++) {
+        for (size_t t = o->global ? model : 0; t < (o->global ? model + 1 : tensors) && rc == GTAP_OK; t++) {
             gtap_tensor_info info;
-            if ((rc = gtap_reader_tensor(reader, t, &info)) < 0 || !gtap_selection_tensor_selected(o, info.name)) continue;
+            if ((rc = gtap_reader_tensor(reader, t, &info)) < 0) break;
+            if (!o->global && !gtap_selection_tensor_selected(o, info.name)) continue;
             summary_place at = {f, file.rank, (gtap_kind)kind, info.name};
             rc = tensor_summaries(a, &at, t, order);
         }
@@ -141,9 +147,9 @@ int gtap_bounds_summary_rows(gtap_analysis *a, void *user)
     o->snapshot_rows = a->table.rows;
     uint64_t order = (uint64_t)a->selection.count * (a->k_count ? a->k_count : 1);
     int rc = GTAP_OK;
-    /* per-tensor summaries say nothing about the concatenated vector */
-    for (size_t f = 0; o->summaries && !a->selection.options.global && f < a->selection.file_count && rc == GTAP_OK; f++)
-        rc = file_summaries(a, f, &order);
+    /* the whole-model summary covers every recorded tensor: not a --tensor subset */
+    int usable = o->summaries && !(a->selection.options.global && a->selection.options.tensor_glob_count > 0);
+    for (size_t f = 0; usable && f < a->selection.file_count && rc == GTAP_OK; f++) rc = file_summaries(a, f, &order);
     if (rc == GTAP_OK && a->table.rows == 0)
         rc = gtap_set_error(GTAP_ENOTFOUND, "no snapshot or summary matches the selection (see `gradtap info`)");
     return rc;

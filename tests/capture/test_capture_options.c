@@ -3,12 +3,13 @@
  * of another size or layout version are refused with GTAP_EVERSION (not
  * misread) while nothing is created on disk; the file modes: create refuses
  * an existing file, append adds steps to it (and creates a missing one),
- * truncate with append is refused. */
+ * truncate with append is refused; whole-model summaries (global_summary). */
 #include <string.h>
 #include <unistd.h>
 
 #include "gradtap/capture.h"
 #include "gradtap/format.h"
+#include "gradtap/summary.h"
 #include "gtap_test.h"
 
 static void test_macro_equals_init(void)
@@ -105,10 +106,65 @@ static void test_file_modes(void)
     GT_ASSERT_INT_EQ(steps[0], 2);
 }
 
+/* global_summary: the tensor "(global)" holds, per step, the summary of the
+ * step's records (float32 and float16) concatenated in record order, equal
+ * to gtap_summary_compute of that vector; without summary_every refused. */
+static void test_whole_model_summary(void)
+{
+    enum { A = 300, B = 70000, STEPS = 4 }; /* B > 2^16: the histogram path, A the sorting one */
+    static const double default_densities[3] = {0.001, 0.01, 0.1};
+    static float a[A], b[B], whole[A + B];
+    static uint16_t b16[B];
+    const char *path = gtap_test_path("whole.h5");
+    gtap_capture_options options = GTAP_CAPTURE_OPTIONS_INIT;
+    options.global_summary = 1;
+    gtap_capture *capture = NULL;
+    GT_ASSERT_STATUS(gtap_capture_open(path, &options, &capture), GTAP_EINVAL);
+    GT_ASSERT_STR_CONTAINS(gtap_last_error(), "global_summary needs summary_every");
+    options.summary_every = 1;
+    GT_ASSERT_OK(gtap_capture_open(path, &options, &capture));
+    int ia = -1, ib = -1;
+    GT_ASSERT_OK(gtap_capture_register(capture, "a", A, GTAP_FLOAT32, &ia));
+    GT_ASSERT_OK(gtap_capture_register(capture, "b", B, GTAP_FLOAT16, &ib));
+    gtap_summary expected[STEPS];
+    for (int step = 0; step < STEPS; step++) {
+        for (int i = 0; i < A; i++) a[i] = (float)((i * 37 + step * 11) % 101) - 50.0f; /* ties, a zero */
+        for (int i = 0; i < B; i++) b16[i] = gtap_float_to_half((float)((i * 13 + step) % 257) / 64.0f - 2.0f);
+        GT_ASSERT_OK(gtap_capture_record(capture, ia, GTAP_KIND_GRAD, step, a));
+        GT_ASSERT_OK(gtap_capture_record(capture, ib, GTAP_KIND_GRAD, step, b16));
+        memcpy(whole, a, sizeof a);
+        GT_ASSERT_OK(gtap_to_float32(GTAP_FLOAT16, b16, b, B));
+        memcpy(whole + A, b, sizeof b);
+        GT_ASSERT_OK(gtap_summary_compute(GTAP_FLOAT32, whole, A + B, default_densities, 3, NULL, &expected[step]));
+    }
+    GT_ASSERT_OK(gtap_capture_close(capture, NULL));
+    gtap_reader *reader = NULL;
+    GT_ASSERT_OK(gtap_reader_open(path, &reader));
+    size_t model = 0, count = 0;
+    GT_ASSERT_OK(gtap_reader_find_tensor(reader, GTAP_CAPTURE_MODEL_TENSOR, &model));
+    GT_ASSERT_OK(gtap_summary_count(reader, model, GTAP_KIND_GRAD, &count));
+    GT_ASSERT_U64_EQ(count, STEPS);
+    size_t steps_stored = 0;
+    GT_ASSERT_OK(gtap_reader_steps(reader, model, GTAP_KIND_GRAD, NULL, 0, &steps_stored));
+    GT_ASSERT_U64_EQ(steps_stored, 0); /* summaries only, no snapshot */
+    for (size_t i = 0; i < count; i++) {
+        gtap_summary got;
+        GT_ASSERT_OK(gtap_summary_read(reader, model, GTAP_KIND_GRAD, i, &got));
+        GT_ASSERT_INT_EQ(got.step, (int64_t)i);
+        GT_ASSERT_U64_EQ(got.counts[GTAP_SUMMARY_COUNT], A + B);
+        GT_ASSERT_U64_EQ(got.k[1], (A + B) / 100);
+        GT_ASSERT_MEM_EQ(got.ratios, expected[i].ratios, 3 * sizeof got.ratios[0]);
+        GT_ASSERT_MEM_EQ(got.hist, expected[i].hist, sizeof got.hist);
+        GT_ASSERT_MEM_EQ(got.counts, expected[i].counts, sizeof got.counts);
+    }
+    gtap_reader_close(reader);
+}
+
 static CU_TestInfo options_tests[] = {
     {"GTAP_CAPTURE_OPTIONS_INIT equals gtap_capture_options_init", test_macro_equals_init},
     {"options of another size or version are refused", test_other_layouts_refused},
     {"create, append and truncate", test_file_modes},
+    {"global_summary: the whole model of every step as one vector", test_whole_model_summary},
     CU_TEST_INFO_NULL,
 };
 

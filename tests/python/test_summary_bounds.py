@@ -137,3 +137,41 @@ def test_summaries_only_file(tmp_path):
     assert r.returncode == 2 and "no snapshot" in r.stderr
     r = run("bounds", "--steps", "100:200", str(path))
     assert r.returncode == 2 and "no snapshot or summary" in r.stderr, r.stderr
+
+
+def test_whole_model_summaries_equal_bounds_global(tmp_path):
+    """global_summary=True: the tensor "(global)" holds, per summary step,
+    the summary of all tensors of the step as one vector; its rows equal
+    numpy's r_k of the concatenation and, at snapshot steps, `bounds
+    --global` on the snapshots."""
+    path = tmp_path / "whole.h5"
+    rng = np.random.default_rng(SEED + 1)
+    cap = gradtap.Capture(str(path), every=10, summary_every=1, kinds=("grad",), densities=DENSITIES,
+                          global_summary=True)
+    whole = {}
+    for step in range(STEPS):
+        parts = vectors(rng, step)
+        for name, x in parts.items():
+            tensor = torch.from_numpy(x)
+            if step == 0:
+                cap.register(name, tensor)
+            assert cap.record(name, tensor, step)
+        whole[step] = np.concatenate(list(parts.values()))
+    cap.close()
+    rows = [r for r in bounds_rows(path) if r["tensor"] == "(global)"]
+    assert {int(r["step"]) for r in rows} == set(range(STEPS)) and len(rows) == STEPS * len(DENSITIES)
+    for r in rows:
+        x = whole[int(r["step"])]
+        assert r["source"] == "summary" and int(r["d"]) == x.size
+        assert float(r["ratio"]) == pytest.approx(reference_ratio(x, int(r["k"])), rel=1e-12)
+    global_rows = bounds_rows("--global", path)
+    snapshots = {(r["step"], r["k"]): r for r in global_rows if r["source"] == "snapshot"}
+    summaries = {(r["step"], r["k"]): r for r in global_rows if r["source"] == "summary"}
+    assert {s for s, _ in snapshots} == {"0", "10", "20"} and len(summaries) == STEPS * len(DENSITIES)
+    for key, snap in snapshots.items():
+        assert summaries[key]["tensor"] == snap["tensor"] == "(global)"
+        assert float(summaries[key]["ratio"]) == pytest.approx(float(snap["ratio"]), rel=1e-12)
+        assert summaries[key]["d"] == snap["d"]
+    # a --tensor subset is not the whole model
+    subset = bounds_rows("--global", "--tensor", "layer.heavy", path)
+    assert all(r["source"] == "snapshot" for r in subset)

@@ -86,7 +86,7 @@ typedef enum gtap_capture_policy {
 
 /* The layout version of gtap_capture_options (with its size, the first two
  * fields): a library refuses options laid out by another version. */
-#define GTAP_CAPTURE_OPTIONS_VERSION 2u
+#define GTAP_CAPTURE_OPTIONS_VERSION 3u
 
 typedef struct gtap_capture_options {
     /* Set by gtap_capture_options_init() or GTAP_CAPTURE_OPTIONS_INIT:
@@ -143,7 +143,20 @@ typedef struct gtap_capture_options {
     const char *run_id;              /* NULL: from MPI rank 0, GRADTAP_RUN_ID or TORCHELASTIC_RUN_ID */
     const char *producer;            /* NULL: "gradtap <version>" */
     int quiet;                       /* 1: no line on stderr when capture turns itself off */
+    /* (added in layout version 3) 1: at every summary step, also summarise
+     * all tensors recorded for a kind at that step as one concatenated
+     * vector - exactly what `gradtap bounds --global` does with snapshots -
+     * stored as the summaries of the tensor GTAP_CAPTURE_MODEL_TENSOR
+     * ("(global)", no snapshots). Needs summary_every > 0. A step's whole
+     * summary is computed when a record of a later step of that kind
+     * arrives, or at close (so a killed run loses at most its last step's).
+     * Every record of such a step is copied to the host; CUDA tensors take
+     * the host path (the device summary is not used). Default 0. */
+    int global_summary;
 } gtap_capture_options;
+
+/* The name under which whole-model summaries are stored (global_summary). */
+#define GTAP_CAPTURE_MODEL_TENSOR "(global)"
 
 /* The defaults above, as an initializer:
  *     gtap_capture_options options = GTAP_CAPTURE_OPTIONS_INIT;

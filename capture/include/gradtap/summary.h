@@ -59,7 +59,7 @@ typedef struct gtap_summary {
     uint64_t hist[GTAP_SUMMARY_HIST_BINS];
     size_t density_count;
     double densities[GTAP_SUMMARY_MAX_DENSITIES];
-    uint64_t k[GTAP_SUMMARY_MAX_DENSITIES];        /* max(1, floor(rho * numel)) */
+    uint64_t k[GTAP_SUMMARY_MAX_DENSITIES];        /* max(1, floor(rho * numel)), numel = counts[GTAP_SUMMARY_COUNT] */
     double ratios[GTAP_SUMMARY_MAX_DENSITIES];     /* r_k; NaN when ||u||^2 = 0 */
 } gtap_summary;
 

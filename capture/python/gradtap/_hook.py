@@ -64,14 +64,17 @@ class Capture:
     missing file is created); "overwrite" replaces it. Missing parent folders
     are created. per_rank_files, flush_mib, flush_seconds and run_id set the
     C options of the same names (flush_bytes in MiB); None keeps their
-    defaults. Once capture has turned itself off after an error (a full
+    defaults. global_summary=True (with summary_every) also summarises, at
+    every summary step, all tensors of a kind as one vector, stored as tensor
+    "(global)": what `gradtap bounds --global` does with snapshots. Once
+    capture has turned itself off after an error (a full
     disk, a removed folder), record() and flush() warn once and return
     False: training goes on; close() reports what was lost."""
 
     def __init__(self, path, every=0, steps=(), kinds=("grad",), summary_every=0, densities=None,
                  staging_mib=256, compression=None, policy="block", rank=None, world_size=None,
                  mode="create", truncate=None, fsync=False, crash_safe=True, quiet=False, per_rank_files=None,
-                 flush_mib=None, flush_seconds=None, run_id=None):
+                 flush_mib=None, flush_seconds=None, run_id=None, global_summary=False):
         mode = _file_mode(mode, truncate)
         options = _native.CaptureOptions()
         lib.gtap_capture_options_init(ctypes.byref(options))
@@ -100,6 +103,8 @@ class Capture:
         options.fsync = int(bool(fsync))
         options.crash_safe = int(bool(crash_safe))
         options.quiet = int(bool(quiet))
+        # the whole model of a summary step as one vector, as `bounds --global` (tensor "(global)")
+        options.global_summary = int(bool(global_summary))
         # the rest of gtap_capture_options (docs/CAPTURE.md); None keeps the C default
         if per_rank_files is not None:
             options.per_rank_files = int(bool(per_rank_files))
@@ -346,7 +351,7 @@ def watch(model, path, every=0, kinds=("grad", "residual"), summary_every=0, **o
     """Start capturing `model`'s gradients into `path` (see Capture for the
     options: steps, densities, staging_mib, compression, policy, rank,
     world_size, mode, fsync, crash_safe, quiet, per_rank_files, flush_mib,
-    flush_seconds, run_id, accumulate, start_step, scaler: the
+    flush_seconds, run_id, global_summary, accumulate, start_step, scaler: the
     torch.cuda.amp.GradScaler of an AMP run, so that the unscaled gradient is
     recorded)."""
     return Watch(model, path, every=every, kinds=kinds, summary_every=summary_every, **options)

@@ -22,7 +22,7 @@ EEXIST = -11                            # GTAP_EEXIST (status.h)
 ENONFINITE = -9                         # GTAP_ENONFINITE (status.h)
 
 
-_OPTIONS_VERSION = 2  # the layout of CaptureOptions below (GTAP_CAPTURE_OPTIONS_VERSION)
+_OPTIONS_VERSION = 3  # the layout of CaptureOptions below (GTAP_CAPTURE_OPTIONS_VERSION)
 
 
 class CaptureOptions(ctypes.Structure):
@@ -53,6 +53,7 @@ class CaptureOptions(ctypes.Structure):
         ("run_id", ctypes.c_char_p),
         ("producer", ctypes.c_char_p),
         ("quiet", ctypes.c_int),
+        ("global_summary", ctypes.c_int),
     ]
 
 

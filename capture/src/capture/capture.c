@@ -61,6 +61,7 @@ static void free_capture(gtap_capture *capture)
     device_summary_free(capture); /* before the staging its copies land in */
     staging_destroy(&capture->staging);
     free(capture->step_list);
+    model_summary_free(capture);
     summary_engine_free(&capture->summaries);
     free(capture->path);
     pthread_mutex_destroy(&capture->lock);
@@ -386,7 +387,7 @@ static int record_common(gtap_capture *capture, int tensor_id, gtap_kind kind, i
     }
     /* A summary of device data is computed on the device when it can be:
      * then only its result is copied, and the data only for a snapshot. */
-    int device_summary = on_device && (want & GTAP_CAPTURE_WANT_SUMMARY) &&
+    int device_summary = on_device && (want & GTAP_CAPTURE_WANT_SUMMARY) && !capture->global_summary &&
                          device_summary_supported(capture, tensor, data);
     uint64_t numel = tensor->numel;
     uint64_t bytes = device_summary && !(want & GTAP_CAPTURE_WANT_SNAPSHOT) ? 0 : tensor->bytes;

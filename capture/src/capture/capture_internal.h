@@ -66,6 +66,14 @@ typedef struct capture_tensor {
     summary_batch *summary_batch[GTAP_KIND_COUNT]; /* writer thread: rows not yet written (summary_rows.c) */
 } capture_tensor;
 
+/* The records of one step of one kind, concatenated as float32 for the
+ * whole-model summary (model_summary.c). */
+typedef struct model_accumulator {
+    int64_t step;
+    float *values;
+    uint64_t count, capacity;
+} model_accumulator;
+
 typedef enum capture_op_type {
     OP_RECORD,   /* data in staging: snapshot and/or summary */
     OP_SKIPPED,  /* a due record dropped by the skip policy */
@@ -160,6 +168,9 @@ struct gtap_capture {
     uint64_t snapshots_unflushed; /* written since the last flush: not committed yet (lock) */
     double last_flush_time;
     summary_engine summaries;  /* buffers for computing summaries (summary_engine.h) */
+    int global_summary;        /* option: whole-model summaries (model_summary.c) */
+    capture_tensor *model;     /* writer thread: GTAP_CAPTURE_MODEL_TENSOR, NULL until declared */
+    model_accumulator model_acc[GTAP_KIND_COUNT]; /* writer thread: the step being gathered per kind */
     long file_inode;
     long file_device;
 
@@ -198,5 +209,16 @@ int device_summary_enqueue(gtap_capture *capture, const float *device_data, uint
 int device_summary_convert(const void *host_result, const double *densities, size_t density_count,
                            gtap_summary *summary);
 void device_summary_free(gtap_capture *capture);
+
+/* Whole-model summaries (model_summary.c), writer thread: _declare puts
+ * the model tensor in the file with the others (no-op without
+ * global_summary); _add gathers a record of a summary step (summarising the
+ * previous step of that kind first when this one is later); _finish
+ * summarises what is gathered (at close); _free releases it all. */
+int model_summary_declare(gtap_capture *capture);
+int model_summary_add(gtap_capture *capture, const capture_tensor *tensor, gtap_kind kind, int64_t step,
+                      const void *data);
+int model_summary_finish(gtap_capture *capture);
+void model_summary_free(gtap_capture *capture);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "extras.h"
+#include "gradtap/density.h"
 
 /* Open the kind group (or, with kind < 0, the tensor group) of a reader's
  * tensor. H5I_INVALID_HID and *status when it fails; *status = GTAP_OK and
@@ -195,6 +196,12 @@ int gtap_summary_read(gtap_reader *reader, size_t tensor, gtap_kind kind, size_t
     } else {
         for (size_t i = 0; i < k_count; i++) out->k[i] = (uint64_t)k[i];
         rc = read_summary_rows(summary, index, out);
+        /* k of the row's own d: the attribute holds it for the tensor's numel,
+         * which the whole-model tensor's rows need not have */
+        for (size_t i = 0; rc == GTAP_OK && i < k_count; i++) {
+            uint64_t row_k = 0;
+            if (gtap_k_from_density(out->densities[i], out->counts[GTAP_SUMMARY_COUNT], &row_k) == GTAP_OK) out->k[i] = row_k;
+        }
     }
     if (steps >= 0) H5Oclose(steps);
     if (summary >= 0) H5Oclose(summary);

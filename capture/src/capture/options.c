@@ -208,6 +208,9 @@ int capture_copy_options(gtap_capture *capture, const char *path, const gtap_cap
     capture->truncate = options->truncate != 0;
     capture->append = options->append != 0;
     capture->quiet = options->quiet != 0;
+    if (options->global_summary && options->summary_every == 0)
+        return gtap_set_error(GTAP_EINVAL, "capture: global_summary needs summary_every > 0");
+    capture->global_summary = options->global_summary != 0;
     snprintf(capture->producer, sizeof capture->producer, "%s",
              options->producer ? options->producer : "");
     choose_run_id(capture, options);

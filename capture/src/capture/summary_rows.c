@@ -145,12 +145,23 @@ static int write_batch(gtap_capture *capture, const capture_tensor *tensor, gtap
     return GTAP_OK;
 }
 
-int extras_write_summaries(gtap_capture *capture)
+/* The tensor rows are kept for: index t of the table, then the model
+ * tensor of whole-model summaries (NULL past the end). */
+static capture_tensor *file_tensor(gtap_capture *capture, size_t t)
 {
-    for (size_t t = 0; t < capture->tensors_in_file; t++) {
+    if (t < capture->tensors_in_file) {
         pthread_mutex_lock(&capture->lock); /* the table may be growing */
         capture_tensor *tensor = capture->tensors[t];
         pthread_mutex_unlock(&capture->lock);
+        return tensor;
+    }
+    return t == capture->tensors_in_file && capture->model && capture->model->in_file ? capture->model : NULL;
+}
+
+int extras_write_summaries(gtap_capture *capture)
+{
+    capture_tensor *tensor;
+    for (size_t t = 0; (tensor = file_tensor(capture, t)) != NULL; t++) {
         for (int kind = 0; kind < GTAP_KIND_COUNT; kind++) {
             summary_batch *batch = tensor->summary_batch[kind];
             if (batch == NULL || batch->pending == 0) continue;
@@ -169,11 +180,8 @@ int extras_write_summaries(gtap_capture *capture)
 
 void extras_close_summaries(gtap_capture *capture)
 {
-    for (size_t t = 0; t < capture->tensors_in_file; t++) {
-        pthread_mutex_lock(&capture->lock);
-        capture_tensor *tensor = capture->tensors[t];
-        pthread_mutex_unlock(&capture->lock);
+    capture_tensor *tensor;
+    for (size_t t = 0; (tensor = file_tensor(capture, t)) != NULL; t++)
         for (int kind = 0; kind < GTAP_KIND_COUNT; kind++)
             if (tensor->summary_batch[kind] != NULL) close_sets(tensor->summary_batch[kind]);
-    }
 }

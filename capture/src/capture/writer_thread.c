@@ -89,6 +89,7 @@ static int declare_tensors(gtap_capture *capture, size_t upto)
             pthread_mutex_unlock(&capture->lock);
             rc = extras_open_logs(capture, tensor);
         }
+        if (rc == GTAP_OK && capture->model && capture->model->in_file) rc = extras_open_logs(capture, capture->model);
         if (rc < 0) return rc;
     }
     for (size_t i = capture->tensors_in_file; i <= upto && rc == GTAP_OK; i++) {
@@ -101,6 +102,7 @@ static int declare_tensors(gtap_capture *capture, size_t upto)
         if (rc == GTAP_OK) rc = extras_prepare_tensor(capture, tensor);
         if (rc == GTAP_OK) capture->tensors_in_file = i + 1;
     }
+    if (rc == GTAP_OK) rc = model_summary_declare(capture);
     if (rc == GTAP_OK && was_swmr) rc = start_swmr(capture);
     return rc;
 }
@@ -131,6 +133,8 @@ static int write_record(gtap_capture *capture, capture_tensor *tensor, capture_o
             rc = summary_engine_compute(&capture->summaries, tensor->dtype, data, tensor->numel, capture->densities,
                                         capture->density_count, &summary);
         }
+        if (rc == GTAP_OK && capture->global_summary && !op->device_summary)
+            rc = model_summary_add(capture, tensor, op->kind, op->step, data);
         if (rc < 0) return rc;
         summary.step = op->step;
         if ((rc = extras_append_summary(capture, tensor, op->kind, &summary)) < 0) return rc;
@@ -327,7 +331,8 @@ static void writer_loop(gtap_capture *capture)
  * flushes, commits and marks it complete). */
 static void close_file(gtap_capture *capture)
 {
-    int rc = capture->status == GTAP_OK ? extras_write_summaries(capture) : GTAP_OK;
+    int rc = capture->status == GTAP_OK ? model_summary_finish(capture) : GTAP_OK;
+    if (rc == GTAP_OK && capture->status == GTAP_OK) rc = extras_write_summaries(capture);
     if (rc < 0) fail(capture, rc);
     extras_close_summaries(capture);
     rc = gtap_writer_close(capture->writer);
