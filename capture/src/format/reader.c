@@ -188,7 +188,14 @@ static int open_kind(gtap_reader *reader, reader_tensor *tensor, gtap_kind kind_
     int rc = GTAP_OK;
     kind->steps_set = H5Dopen2(group, GTAP_H5_STEPS, H5P_DEFAULT);
     int has_data = H5Lexists(group, GTAP_H5_DATA, H5P_DEFAULT) > 0;
-    if (tensor->numel > 0) kind->data = H5Dopen2(group, GTAP_H5_DATA, H5P_DEFAULT);
+    if (tensor->numel > 0) {
+        /* no chunk cache: the reader reads whole rows once, and HDF5's default
+         * 1 MiB per open dataset grew with the number of tensors (--global) */
+        hid_t access = H5Pcreate(H5P_DATASET_ACCESS);
+        if (access >= 0) H5Pset_chunk_cache(access, H5D_CHUNK_CACHE_NSLOTS_DEFAULT, 0, H5D_CHUNK_CACHE_W0_DEFAULT);
+        kind->data = H5Dopen2(group, GTAP_H5_DATA, access >= 0 ? access : H5P_DEFAULT);
+        if (access >= 0) H5Pclose(access);
+    }
     H5Gclose(group);
     if (kind->steps_set < 0 || (tensor->numel > 0 && kind->data < 0)) {
         rc = gtap_h5_error(GTAP_EFORMAT, "%s: '%s' (%s): missing steps or data", reader->path, tensor->name,
