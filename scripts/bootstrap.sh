@@ -35,7 +35,7 @@ packages=(
   libopenmpi-dev openmpi-bin
   python3 python3-venv python3-numpy python3-h5py python3-torch python3-matplotlib python3-pandas python3-pytest
   python3-nbconvert python3-nbformat python3-ipykernel jupyter-nbconvert
-  dataset-fashion-mnist
+  python3-scipy poppler-utils dataset-fashion-mnist
 )
 
 missing=()

@@ -1,10 +1,13 @@
 """figcheck.py - checks that a figure file is what it claims to be: a PNG
 with a valid signature and header chunk of sensible dimensions, or a PDF
-with its header, an %%EOF trailer and a sensible size. Shared by the demo
-and notebook tests."""
+with its header, an %%EOF trailer and a sensible size that poppler renders
+to a page with ink on it. Shared by the demo and notebook tests."""
 
 import os
+import shutil
 import struct
+import subprocess
+import tempfile
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -40,7 +43,32 @@ def check_pdf(path, min_bytes=3000, max_bytes=5_000_000):
     assert b"/Type /Page" in data or b"/Type/Page" in data, "%s: no page object" % path
 
 
+def render_pdf(path, dpi=50):
+    """Page 1 of the PDF rendered by poppler's pdftoppm (the bootstrap
+    installs poppler-utils) as (width, height, share of non-white pixels);
+    None when pdftoppm is missing."""
+    tool = shutil.which("pdftoppm")
+    if tool is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        out = os.path.join(folder, "page")
+        subprocess.run([tool, "-png", "-r", str(dpi), "-singlefile", path, out], check=True, timeout=60,
+                       capture_output=True)
+        import matplotlib.image
+        pixels = matplotlib.image.imread(out + ".png")
+    inked = float((pixels[..., :3].min(axis=-1) < 0.9).mean())
+    return pixels.shape[1], pixels.shape[0], inked
+
+
 def check_figure(stem):
-    """STEM.png and STEM.pdf both exist and are valid; returns PNG size."""
+    """STEM.png and STEM.pdf both exist and are valid, and the PDF renders
+    to a page with ink on it and the PNG's shape; returns PNG size."""
     check_pdf(stem + ".pdf")
-    return check_png(stem + ".png")
+    width, height = check_png(stem + ".png")
+    rendered = render_pdf(stem + ".pdf")
+    if rendered is not None:
+        pdf_width, pdf_height, inked = rendered
+        assert inked > 0.01, "%s.pdf renders blank (%.3f of the page inked)" % (stem, inked)
+        assert abs(pdf_width / pdf_height - width / height) < 0.03 * width / height, \
+            "%s.pdf renders %dx%d, the PNG is %dx%d" % (stem, pdf_width, pdf_height, width, height)
+    return width, height
