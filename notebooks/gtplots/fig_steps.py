@@ -156,9 +156,12 @@ def _draw_step_panel(ax, tables, tensor, rho, quantity, handles):
     seen = seen[np.isfinite(seen) & (seen > 0) & (seen < 1)]
     if quantity == "delta":
         ax.set_yscale("log")
-        narrow = seen.size and np.log10(seen.max() / seen.min()) < 1.5  # then 1-2-5 steps, else decades
-        ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0) if narrow else (1.0,),
-                                                                numticks=5))
+        span = np.log10(seen.max() / seen.min()) if seen.size else 2.0
+        if span < 0.6:  # less than a factor 4: a log locator finds < 2 ticks and falls back to crowded ones
+            ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(3))
+        else:  # 1-2-5 steps when narrow, else decades
+            ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0) if span < 1.5 else (1.0,),
+                                                                    numticks=5))
         ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: "%g" % v))
         ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     elif seen.size:
