@@ -175,3 +175,33 @@ def test_whole_model_summaries_equal_bounds_global(tmp_path):
     # a --tensor subset is not the whole model
     subset = bounds_rows("--global", "--tensor", "layer.heavy", path)
     assert all(r["source"] == "snapshot" for r in subset)
+
+
+def test_every_step_figure_from_a_summaries_only_file(tmp_path):
+    """No snapshot at all: bounds gives the rows and the every-step figure
+    draws them, the whole model first, with no text overlapping."""
+    import sys
+    sys.path.insert(0, os.path.join(os.environ.get("GRADTAP_SOURCE_DIR", "."), "notebooks"))
+    import gradtap_plots as gp
+    path = tmp_path / "only.h5"
+    rng = np.random.default_rng(SEED + 2)
+    cap = gradtap.Capture(str(path), every=0, summary_every=1, kinds=("grad",), densities=DENSITIES,
+                          global_summary=True)
+    for step in range(STEPS):
+        for name, x in vectors(rng, step).items():
+            tensor = torch.from_numpy(x)
+            if step == 0:
+                cap.register(name, tensor)
+            assert cap.record(name, tensor, step)
+    cap.close()
+    r = run("bounds", "--no-selectors", "--format", "csv", str(path))
+    assert r.returncode == 0, r.stderr
+    csv_path = tmp_path / "bounds.csv"
+    csv_path.write_text(r.stdout)
+    tables = gp.load_runs([str(csv_path)])
+    fig = gp.figure_steps(tables, kind="grad")
+    assert gp.layout_problems(fig) == []
+    labels = [t.get_text() for ax in fig.axes for t in [ax.yaxis.label] if t.get_text()]
+    assert labels and labels[0] == "whole model", labels
+    lines = [line for ax in fig.axes for line in ax.get_lines() if len(line.get_xdata()) == STEPS]
+    assert lines, "no line over every step"
