@@ -31,24 +31,15 @@ static int run_one(gtap_sparsifier_kind kind, const float *u, uint64_t d, uint64
 }
 
 /* recall |S ∩ Top_k| / k and the selector's own ratio ||u - C(u)||^2/||u||^2
- * with the sums of gtap_sparsify_evaluate (docs/THEORY.md s.4.1), against
+ * from the sums of gtap_sparsify_evaluate (docs/THEORY.md s.4.1), against
  * the exact Top_k set `top` (increasing, k indices), found once for all
  * selectors instead of once each. */
 static void judge(const float *u, uint64_t d, uint64_t k, const uint64_t *top, const uint64_t *indices,
                   const float *values, uint64_t count, gtap_selector_outcome *out)
 {
-    double kept2 = 0.0, dropped2 = 0.0, error2 = 0.0;
-    for (uint64_t i = 0, j = 0; i < d; i++) {
-        double x = (double)u[i];
-        if (j < count && indices[j] == i) {
-            double v = (double)values[j++];
-            kept2 += x * x;
-            error2 += (x - v) * (x - v);
-        } else {
-            dropped2 += x * x;
-        }
-    }
-    double norm2 = kept2 + dropped2;
+    double sums[3];
+    gtap_sparsify_error_sums(u, d, indices, values, count, sums);
+    double norm2 = sums[0] + sums[1];
     uint64_t common = 0;
     for (uint64_t i = 0, j = 0; i < count && j < k;) {
         if (indices[i] < top[j]) i++;
@@ -57,7 +48,7 @@ static void judge(const float *u, uint64_t d, uint64_t k, const uint64_t *top, c
     }
     out->count_over_k = (double)count / (double)k;
     out->recall = (double)common / (double)k;
-    out->ratio = norm2 > 0.0 ? (dropped2 + error2) / norm2 : NAN;
+    out->ratio = norm2 > 0.0 ? (sums[1] + sums[2]) / norm2 : NAN;
 }
 
 int gtap_selectors_run(const float *u, uint64_t d, uint64_t k, uint64_t seed, uint64_t stream, int threads,

@@ -34,11 +34,13 @@ def vectors(rng, step):
     return {"layer.heavy": heavy, "layer.flat": flat}
 
 
-def write_run(path, every):
-    print(f"seed {SEED}")
-    rng = np.random.default_rng(SEED)
+def write_run(path, every, seed=SEED, global_summary=False):
+    """Record vectors() for STEPS steps: {(name, step): vector}."""
+    print(f"seed {seed}")
+    rng = np.random.default_rng(seed)
     recorded = {}
-    cap = gradtap.Capture(str(path), every=every, summary_every=1, kinds=("grad",), densities=DENSITIES)
+    cap = gradtap.Capture(str(path), every=every, summary_every=1, kinds=("grad",), densities=DENSITIES,
+                          global_summary=global_summary)
     for step in range(STEPS):
         for name, x in vectors(rng, step).items():
             tensor = torch.from_numpy(x)
@@ -48,6 +50,12 @@ def write_run(path, every):
             recorded[(name, step)] = x.copy()
     cap.close()
     return recorded
+
+
+def whole_model(recorded):
+    """The concatenation of each step's vectors, in record order."""
+    steps = sorted({step for _, step in recorded})
+    return {s: np.concatenate([x for (_, step), x in recorded.items() if step == s]) for s in steps}
 
 
 def reference_ratio(x, k):
@@ -145,19 +153,7 @@ def test_whole_model_summaries_equal_bounds_global(tmp_path):
     numpy's r_k of the concatenation and, at snapshot steps, `bounds
     --global` on the snapshots."""
     path = tmp_path / "whole.h5"
-    rng = np.random.default_rng(SEED + 1)
-    cap = gradtap.Capture(str(path), every=10, summary_every=1, kinds=("grad",), densities=DENSITIES,
-                          global_summary=True)
-    whole = {}
-    for step in range(STEPS):
-        parts = vectors(rng, step)
-        for name, x in parts.items():
-            tensor = torch.from_numpy(x)
-            if step == 0:
-                cap.register(name, tensor)
-            assert cap.record(name, tensor, step)
-        whole[step] = np.concatenate(list(parts.values()))
-    cap.close()
+    whole = whole_model(write_run(path, every=10, seed=SEED + 1, global_summary=True))
     rows = [r for r in bounds_rows(path) if r["tensor"] == "(global)"]
     assert {int(r["step"]) for r in rows} == set(range(STEPS)) and len(rows) == STEPS * len(DENSITIES)
     for r in rows:
@@ -184,16 +180,7 @@ def test_every_step_figure_from_a_summaries_only_file(tmp_path):
     sys.path.insert(0, os.path.join(os.environ.get("GRADTAP_SOURCE_DIR", "."), "notebooks"))
     import gradtap_plots as gp
     path = tmp_path / "only.h5"
-    rng = np.random.default_rng(SEED + 2)
-    cap = gradtap.Capture(str(path), every=0, summary_every=1, kinds=("grad",), densities=DENSITIES,
-                          global_summary=True)
-    for step in range(STEPS):
-        for name, x in vectors(rng, step).items():
-            tensor = torch.from_numpy(x)
-            if step == 0:
-                cap.register(name, tensor)
-            assert cap.record(name, tensor, step)
-    cap.close()
+    write_run(path, every=0, seed=SEED + 2, global_summary=True)
     r = run("bounds", "--no-selectors", "--format", "csv", str(path))
     assert r.returncode == 0, r.stderr
     csv_path = tmp_path / "bounds.csv"

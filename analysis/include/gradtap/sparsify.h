@@ -341,6 +341,15 @@ GTAP_API int gtap_sparsify_evaluate(gtap_sparsifier *sp, const float *u, uint64_
                            const uint64_t *indices, const float *values, uint64_t count,
                            gtap_sparsify_quality *quality);
 
+/* gtap_sparsify_error_sums() - the three sums gtap_sparsify_evaluate()
+ * builds its ratios from (docs/THEORY.md s.4.1), each summed directly in
+ * double in index order: sums[0] = ||u_S||^2 (kept), sums[1] = ||u||^2 -
+ * ||u_S||^2 (dropped, over the coordinates not in S), sums[2] = ||u_S -
+ * v||^2 (the error on the kept ones); ratio = (sums[1] + sums[2]) /
+ * (sums[0] + sums[1]). indices strictly increasing, < d (not checked). */
+GTAP_API void gtap_sparsify_error_sums(const float *u, uint64_t d, const uint64_t *indices, const float *values,
+                                       uint64_t count, double sums[3]);
+
 /* gtap_topk_select() - exact Top_k(u) into caller buffers (k of each),
  * indices increasing, ties broken by lower index, using sp's workspace; the
  * same as gtap_sparsify() with a TOPK object, for callers holding another

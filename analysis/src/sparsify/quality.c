@@ -41,6 +41,28 @@ static uint64_t intersection(const uint64_t *a, uint64_t na, const uint64_t *b, 
     return common;
 }
 
+/* One pass: kept, dropped and error sums each summed directly, so that
+ * neither ratio nor 1 - ratio is a difference of two large sums. */
+void gtap_sparsify_error_sums(const float *u, uint64_t d, const uint64_t *indices, const float *values,
+                              uint64_t count, double sums[3])
+{
+    double kept2 = 0.0, dropped2 = 0.0, error2 = 0.0;
+    uint64_t j = 0;
+    for (uint64_t i = 0; i < d; i++) {
+        double x = (double)u[i];
+        if (j < count && indices[j] == i) {
+            double v = (double)values[j++];
+            kept2 += x * x;
+            error2 += (x - v) * (x - v);
+        } else {
+            dropped2 += x * x;
+        }
+    }
+    sums[0] = kept2;
+    sums[1] = dropped2;
+    sums[2] = error2;
+}
+
 int gtap_sparsify_evaluate(gtap_sparsifier *sp, const float *u, uint64_t d, uint64_t k,
                            const uint64_t *indices, const float *values, uint64_t count,
                            gtap_sparsify_quality *quality)
@@ -70,20 +92,9 @@ int gtap_sparsify_evaluate(gtap_sparsifier *sp, const float *u, uint64_t d, uint
                               (unsigned long long)bad, (unsigned long long)d);
     }
 
-    /* One pass: kept, dropped and error sums each summed directly, so that
-     * neither ratio nor 1 - ratio is a difference of two large sums. */
-    double kept2 = 0.0, dropped2 = 0.0, error2 = 0.0;
-    uint64_t j = 0;
-    for (uint64_t i = 0; i < d; i++) {
-        double x = (double)u[i];
-        if (j < count && indices[j] == i) {
-            double v = (double)values[j++];
-            kept2 += x * x;
-            error2 += (x - v) * (x - v);
-        } else {
-            dropped2 += x * x;
-        }
-    }
+    double sums[3];
+    gtap_sparsify_error_sums(u, d, indices, values, count, sums);
+    double kept2 = sums[0], dropped2 = sums[1], error2 = sums[2];
     double norm2 = kept2 + dropped2;
     quality->norm2 = norm2;
     quality->zero_input = !(norm2 > 0.0);
