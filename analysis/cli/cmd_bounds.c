@@ -180,7 +180,7 @@ int gtap_cmd_bounds(int argc, char **argv)
     bounds_options o = {.selectors = 1, .summaries = 1, .selectors_max = (uint64_t)1 << 24};
     gtap_analysis a;
     gtap_analysis_init(&a, gtap_bounds_columns, C_COUNT);
-    if (gtap_table_key_columns(&a.table, "step,tensor,kind,source,density,d,k,ratio,bound_tight,slack_tight,gain,status") < 0)
+    if (gtap_table_key_columns(&a.table, "rank,step,tensor,kind,source,density,d,k,ratio,bound_tight,slack_tight,gain,status") < 0)
         return gtap_cli_fail(GTAP_EINTERNAL);
     int option, exit_code = GTAP_EXIT_OK;
     optind = 1;

@@ -84,7 +84,7 @@ int gtap_cmd_curve(int argc, char **argv)
     };
     gtap_analysis a;
     gtap_analysis_init(&a, curve_columns, C_COUNT);
-    if (gtap_table_key_columns(&a.table, "step,tensor,kind,d,k,k_over_d,ratio,bound_loose,bound_tight,status") < 0)
+    if (gtap_table_key_columns(&a.table, "rank,step,tensor,kind,d,k,k_over_d,ratio,bound_loose,bound_tight,status") < 0)
         return gtap_cli_fail(GTAP_EINTERNAL);
     a.ks_for = curve_ks;
     a.sample_max = 0;
