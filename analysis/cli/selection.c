@@ -346,11 +346,8 @@ static void take_sample(stream_state *st, const float *u, uint64_t n)
 {
     gtap_snapshot_data *data = st->data;
     if (data->sample_capacity == 0 || n == 0) return;
-    uint64_t s = data->sample_stride, begin = st->position, end = begin + n;
-    for (uint64_t b = begin / s; b * s < end && data->sample_count < data->sample_capacity; b++) {
-        uint64_t i = gtap_sample_random_index(data->sample_seed, b, s, st->item->d);
-        if (i >= begin && i < end && isfinite(u[i - begin])) data->sample[data->sample_count++] = u[i - begin];
-    }
+    gtap_sample_random_take(data->sample_seed, data->sample_stride, st->item->d, st->position, u, n, data->sample,
+                            data->sample_capacity, &data->sample_count, st->s->options.threads);
 }
 
 static int flush_chunk(stream_state *st)

@@ -94,6 +94,16 @@ GTAP_API uint64_t gtap_sample_random_index(uint64_t seed, uint64_t block, uint64
 GTAP_API int gtap_sample_random(const float *u, uint64_t d, uint64_t max, uint64_t seed, float **sample,
                                 uint64_t *count, uint64_t *stride);
 
+/* gtap_sample_random_take() - the part of that subsample (blocks of
+ * `stride` over d values, `seed`) that lies in u[0..n), the coordinates
+ * [begin, begin + n) of the vector, for a caller that reads it in chunks:
+ * the finite values, in block order, appended to sample[*count ...] (at
+ * most `capacity` values in all; *count grows). The blocks' indices are
+ * drawn on `threads` OpenMP threads (0: OpenMP's default); the sample does
+ * not depend on the thread count or the chunking. */
+GTAP_API void gtap_sample_random_take(uint64_t seed, uint64_t stride, uint64_t d, uint64_t begin, const float *u,
+                                      uint64_t n, float *sample, uint64_t capacity, uint64_t *count, int threads);
+
 /* k for a density (docs/THEORY.md s.1): max(1, floor(rho * d)),
  * clamped to d; 0 only when d = 0. rho in (0, 1]. */
 GTAP_API uint64_t gtap_k_for_density(double rho, uint64_t d);

@@ -2,6 +2,7 @@
  * seeded random one (one random index per block, docs/THEORY.md s.6) and
  * the older deterministic stride; and k from a density (s.1). */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 
 #include "gradtap/random.h"
@@ -75,4 +76,34 @@ uint64_t gtap_k_for_density(double rho, uint64_t d)
     if (!(k >= 1.0)) return 1;
     if (k >= (double)d) return d;
     return (uint64_t)k;
+}
+
+/* Below this many blocks one thread draws them (a parallel region costs more). */
+#define TAKE_PARALLEL_BLOCKS 65536
+
+void gtap_sample_random_take(uint64_t seed, uint64_t stride, uint64_t d, uint64_t begin, const float *u, uint64_t n,
+                             float *sample, uint64_t capacity, uint64_t *count, int threads)
+{
+    if (stride == 0 || n == 0 || u == NULL || sample == NULL || count == NULL || *count >= capacity) return;
+    uint64_t end = begin + n, first = begin / stride, last = (end - 1) / stride + 1, blocks = last - first;
+    if (blocks > capacity - *count) { /* cannot happen for a capacity of d/stride blocks: one at a time */
+        for (uint64_t b = first; b < last && *count < capacity; b++) {
+            uint64_t i = gtap_sample_random_index(seed, b, stride, d);
+            if (i >= begin && i < end && isfinite(u[i - begin])) sample[(*count)++] = u[i - begin];
+        }
+        return;
+    }
+    /* every block's candidate into its own slot (NaN: not in this chunk),
+     * then the finite ones moved together in block order */
+    float *slot = sample + *count;
+    int team = threads > 0 ? threads : omp_get_max_threads();
+#pragma omp parallel for num_threads(team) schedule(static) if (blocks >= TAKE_PARALLEL_BLOCKS)
+    for (int64_t j = 0; j < (int64_t)blocks; j++) {
+        uint64_t i = gtap_sample_random_index(seed, first + (uint64_t)j, stride, d);
+        slot[j] = i >= begin && i < end ? u[i - begin] : NAN;
+    }
+    uint64_t kept = 0;
+    for (uint64_t j = 0; j < blocks; j++)
+        if (isfinite(slot[j])) slot[kept++] = slot[j];
+    *count += kept;
 }
