@@ -222,6 +222,38 @@ static void test_random_sample(void)
     gsl_rng_free(rng);
 }
 
+/* gtap_sample_random_take over chunks (sizes not multiples of the block,
+ * some chunks shorter than a block) on 1, 2 and 3 threads gives exactly
+ * gtap_sample_random of the whole vector, non-finite values left out. */
+static void test_sample_take_in_chunks(void)
+{
+    const uint64_t d = 1000003, max = 150000;
+    float *u = malloc(d * sizeof *u);
+    for (uint64_t i = 0; i < d; i++) u[i] = (float)((i * 2654435761u) % 1000) - 500.0f;
+    for (uint64_t i = 3; i < d; i += 29) u[i] = i % 2 ? NAN : INFINITY;
+    float *whole = NULL;
+    uint64_t whole_count = 0, stride = 0;
+    GT_ASSERT_OK(gtap_sample_random(u, d, max, 11, &whole, &whole_count, &stride));
+    uint64_t capacity = (d - 1) / stride + 1;
+    float *taken = malloc(capacity * sizeof *taken);
+    const uint64_t chunks[] = {d, 65537, 5, 300007};
+    for (int threads = 1; threads <= 3; threads++)
+        for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+            uint64_t count = 0;
+            for (uint64_t begin = 0; begin < d; begin += chunks[c]) {
+                uint64_t n = d - begin < chunks[c] ? d - begin : chunks[c];
+                if (chunks[c] == 5 && begin > 2000) n = d - begin; /* a few tiny chunks, then the rest */
+                gtap_sample_random_take(11, stride, d, begin, u + begin, n, taken, capacity, &count, threads);
+                if (n != chunks[c]) break;
+            }
+            GT_ASSERT_U64_EQ(count, whole_count);
+            GT_ASSERT_MEM_EQ(taken, whole, whole_count * sizeof *taken);
+        }
+    free(taken);
+    free(whole);
+    free(u);
+}
+
 /* Values at the edge of float32 and constant data: finite-or-NaN numbers,
  * and a constant sample is degenerate for every family with best none. */
 static void test_extreme_values(void)
@@ -268,6 +300,7 @@ int main(int argc, char **argv)
         {"best is none when no family passes KS", test_goodness_of_fit},
         {"Fisher standard errors match a Monte Carlo spread", test_se_monte_carlo},
         {"random subsample of an interleaved vector", test_random_sample},
+        {"random subsample taken in chunks on 1-3 threads", test_sample_take_in_chunks},
         {"values at the edge of float32, constant data", test_extreme_values},
         CU_TEST_INFO_NULL,
     };
