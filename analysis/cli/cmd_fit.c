@@ -293,7 +293,7 @@ int gtap_cmd_fit(int argc, char **argv)
     gtap_table_init(&o.qq, qq_columns, Q_COUNT);
     gtap_analysis a;
     gtap_analysis_init(&a, fit_columns, C_COUNT);
-    if (gtap_table_key_columns(&a.table, "rank,step,tensor,kind,d,zero_fraction,best,ks_critical,gauss_ks,laplace_ks,student_ks,gennorm_ks") < 0)
+    if (gtap_table_key_columns(&a.table, "rank,step,tensor,kind,d,zero_fraction,best,gauss_ks,laplace_ks,student_ks,gennorm_ks") < 0)
         return gtap_cli_fail(GTAP_EINTERNAL);
     int option, exit_code = GTAP_EXIT_OK;
     optind = 1;
