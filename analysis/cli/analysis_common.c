@@ -147,19 +147,13 @@ int gtap_analysis_finish(gtap_analysis *a, const char *name, int exit_code)
     return result;
 }
 
-static int compare_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
 void gtap_analysis_min_median_max(double *values, size_t n, double q[3])
 {
     if (n == 0) {
         q[0] = q[1] = q[2] = NAN;
         return;
     }
-    qsort(values, n, sizeof *values, compare_double);
+    qsort(values, n, sizeof *values, gtap_cli_compare_double);
     q[0] = values[0];
     q[1] = n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
     q[2] = values[n - 1];

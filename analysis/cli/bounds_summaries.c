@@ -124,8 +124,7 @@ static int file_summaries(gtap_analysis *a, size_t f, uint64_t *order)
     gtap_file_info file;
     int rc = gtap_reader_file_info(reader, &file);
     if (rc < 0 || !gtap_selection_rank_selected(o, file.rank)) return rc;
-    unsigned kinds = o->kinds ? o->kinds
-                              : GTAP_KIND_BIT(GTAP_KIND_GRAD) | GTAP_KIND_BIT(GTAP_KIND_RESIDUAL) | GTAP_KIND_BIT(GTAP_KIND_ACC);
+    unsigned kinds = gtap_selection_kinds(o);
     size_t tensors = gtap_reader_tensor_count(reader), model = tensors;
     if (o->global && gtap_reader_find_tensor(reader, GTAP_CAPTURE_MODEL_TENSOR, &model) < 0) return GTAP_OK;
     for (int kind = 0; kind < GTAP_KIND_COUNT && rc == GTAP_OK; kind++) {

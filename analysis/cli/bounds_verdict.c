@@ -75,12 +75,6 @@ static int add_group(gtap_table *summary, const char *source, double density, gr
     return gtap_table_add(summary, summary->rows, cells);
 }
 
-static int compare_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
 /* The summary rows (after the snapshot rows) grouped by their density,
  * in increasing density. */
 static int summary_groups(const gtap_analysis *a, const bounds_options *o, gtap_table *summary, group_tally *g)
@@ -91,7 +85,7 @@ static int summary_groups(const gtap_analysis *a, const bounds_options *o, gtap_
     double *densities = malloc((size_t)count * sizeof *densities);
     if (densities == NULL) return gtap_set_error(GTAP_ENOMEM, "out of memory for the summary");
     for (uint64_t r = 0; r < count; r++) densities[r] = gtap_table_cell(t, first + r, C_DENSITY)->number;
-    qsort(densities, (size_t)count, sizeof *densities, compare_double);
+    qsort(densities, (size_t)count, sizeof *densities, gtap_cli_compare_double);
     int rc = GTAP_OK;
     for (uint64_t i = 0; i < count && rc == GTAP_OK; i++) {
         if (i > 0 && densities[i] == densities[i - 1]) continue;

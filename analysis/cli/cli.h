@@ -105,4 +105,7 @@ int gtap_cli_check_input(const char *path);
 /* 1 when stderr is a terminal (progress displays only then). */
 int gtap_cli_stderr_is_tty(void);
 
+/* qsort comparator of doubles, ascending (NaN compares equal to everything). */
+int gtap_cli_compare_double(const void *a, const void *b);
+
 #endif

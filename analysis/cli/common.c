@@ -218,3 +218,9 @@ int gtap_cli_check_input(const char *path)
     return gtap_cli_error(GTAP_EXIT_USAGE, "%s: is %s, not a regular file (inputs must be regular files)", path,
                           file_kind(file_stat.st_mode));
 }
+
+int gtap_cli_compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "demo.h"
 #include "gradtap/random.h"
 #include "gradtap/sparsify.h"
@@ -33,16 +34,10 @@ static void fill_laplace(float *u, uint64_t d, uint64_t seed)
     }
 }
 
-static int compare_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Median of up to MAX_REPEATS timings, stopping after 0.05 s (at least 3). */
 static double median_of(double *times, int count)
 {
-    qsort(times, (size_t)count, sizeof *times, compare_double);
+    qsort(times, (size_t)count, sizeof *times, gtap_cli_compare_double);
     return count % 2 ? times[count / 2] : 0.5 * (times[count / 2 - 1] + times[count / 2]);
 }
 

@@ -115,6 +115,11 @@ int gtap_selection_step_selected(const gtap_selection_options *o, int64_t step)
     return (step - base) % o->step_stride == 0;
 }
 
+unsigned gtap_selection_kinds(const gtap_selection_options *o)
+{
+    return o->kinds ? o->kinds : GTAP_KIND_BIT(GTAP_KIND_GRAD) | GTAP_KIND_BIT(GTAP_KIND_RESIDUAL) | GTAP_KIND_BIT(GTAP_KIND_ACC);
+}
+
 int gtap_selection_rank_selected(const gtap_selection_options *o, int rank)
 {
     if (o->rank_count == 0) return 1;
@@ -230,8 +235,7 @@ static int list_file(gtap_selection *s, size_t f, size_t *capacity)
     gtap_file_info file;
     int rc = gtap_reader_file_info(reader, &file);
     if (rc < 0 || !gtap_selection_rank_selected(&s->options, file.rank)) return rc;
-    unsigned kinds = s->options.kinds ? s->options.kinds
-                                      : GTAP_KIND_BIT(GTAP_KIND_GRAD) | GTAP_KIND_BIT(GTAP_KIND_RESIDUAL) | GTAP_KIND_BIT(GTAP_KIND_ACC);
+    unsigned kinds = gtap_selection_kinds(&s->options);
     size_t tensors = gtap_reader_tensor_count(reader);
     for (int kind = 0; kind < GTAP_KIND_COUNT && rc == GTAP_OK; kind++) {
         if (!(kinds & GTAP_KIND_BIT(kind))) continue;

@@ -79,6 +79,8 @@ int gtap_selection_option(gtap_selection_options *options, int code, const char 
 int gtap_selection_tensor_selected(const gtap_selection_options *options, const char *name);
 int gtap_selection_step_selected(const gtap_selection_options *options, int64_t step);
 int gtap_selection_rank_selected(const gtap_selection_options *options, int rank);
+/* The GTAP_KIND_BIT set the options select (--kind, default grad, residual and acc). */
+unsigned gtap_selection_kinds(const gtap_selection_options *options);
 
 #define GTAP_TENSOR_GLOBAL ((size_t)-1)
 
