@@ -42,13 +42,15 @@ def write_run(path, every, seed=SEED, global_summary=False):
     cap = gradtap.Capture(str(path), every=every, summary_every=1, kinds=("grad",), densities=DENSITIES,
                           global_summary=global_summary)
     for step in range(STEPS):
-        for name, x in vectors(rng, step).items():
-            tensor = torch.from_numpy(x)
-            if step == 0:
-                cap.register(name, tensor)
-            assert cap.record(name, tensor, step)
+        parts = vectors(rng, step)
+        for name, x in parts.items():
+            if step == 0:  # all before the first record, as gradtap.watch does
+                cap.register(name, torch.from_numpy(x))
+        for name, x in parts.items():
+            assert cap.record(name, torch.from_numpy(x), step)
             recorded[(name, step)] = x.copy()
-    cap.close()
+    final = cap.close()
+    assert cap.stats() == final and final["summaries_written"] >= STEPS  # the counts outlive the handle
     return recorded
 
 
@@ -154,6 +156,10 @@ def test_whole_model_summaries_equal_bounds_global(tmp_path):
     --global` on the snapshots."""
     path = tmp_path / "whole.h5"
     whole = whole_model(write_run(path, every=10, seed=SEED + 1, global_summary=True))
+    r = run("info", "--format", "csv", str(path))
+    numel = {row["tensor"]: int(row["numel"]) for row in csv.DictReader(io.StringIO(r.stdout))}
+    # declared with the first record: the numel of the tensors registered before it
+    assert numel["(global)"] == numel["layer.heavy"] + numel["layer.flat"]
     rows = [r for r in bounds_rows(path) if r["tensor"] == "(global)"]
     assert {int(r["step"]) for r in rows} == set(range(STEPS)) and len(rows) == STEPS * len(DENSITIES)
     for r in rows:

@@ -116,6 +116,7 @@ class Capture:
         options.run_id = self._run_id
         options.producer = ("gradtap-python torch %s" % torch.__version__).encode()
         self._handle = None
+        self._final_stats = None
         self._warned = False
         folder = os.path.dirname(os.path.abspath(os.fspath(path)))
         os.makedirs(folder, exist_ok=True)
@@ -231,6 +232,9 @@ class Capture:
         return True
 
     def stats(self):
+        """The capture's counts (gtap_capture_stats); after close(), the final ones."""
+        if self._handle is None:
+            return dict(self._final_stats) if self._final_stats is not None else None
         stats = _native.CaptureStats()
         lib.gtap_capture_get_stats(self._handle, ctypes.byref(stats))
         return stats.as_dict()
@@ -250,9 +254,10 @@ class Capture:
         status = lib.gtap_capture_close(self._handle, ctypes.byref(stats))
         self._handle = None
         self._in_flight.clear()
+        self._final_stats = stats.as_dict()
         if status < 0 and not stats.status:
             check(status, "gradtap: close")
-        return stats.as_dict()
+        return dict(self._final_stats)
 
     def __del__(self):
         try:

@@ -211,8 +211,8 @@ int device_summary_convert(const void *host_result, const double *densities, siz
 void device_summary_free(gtap_capture *capture);
 
 /* Whole-model summaries (model_summary.c), writer thread: _declare puts
- * the model tensor in the file with the others (no-op without
- * global_summary); _add gathers a record of a summary step (summarising the
+ * the model tensor in the file, before the first record or SWMR mode
+ * (no-op without global_summary or once done); _add gathers a record of a summary step (summarising the
  * previous step of that kind first when this one is later); _finish
  * summarises what is gathered (at close); _free releases it all. */
 int model_summary_declare(gtap_capture *capture);

@@ -15,7 +15,8 @@
 #include "gradtap/dtype.h"
 
 /* Declare the model tensor in the file (before SWMR mode, like every
- * tensor): its numel is that of the tensors declared so far. */
+ * tensor; called with the first record): its numel is that of the tensors
+ * declared so far. No-op once declared or without global_summary. */
 int model_summary_declare(gtap_capture *capture)
 {
     if (!capture->global_summary || (capture->model && capture->model->in_file)) return GTAP_OK;

@@ -59,10 +59,15 @@ static int open_writer(gtap_capture *capture, int append, int lock_fd)
     return GTAP_OK;
 }
 
+/* Called before the first record and before any flush that starts SWMR
+ * mode: the whole-model tensor is declared here, once the tensors
+ * registered before the first record are in the file (its numel is
+ * theirs), and while datasets may still be created. */
 static int start_swmr(gtap_capture *capture)
 {
-    if (!capture->crash_safe || capture->swmr) return GTAP_OK;
-    int rc = gtap_writer_start_swmr(capture->writer);
+    int rc = model_summary_declare(capture);
+    if (rc < 0 || !capture->crash_safe || capture->swmr) return rc;
+    rc = gtap_writer_start_swmr(capture->writer);
     if (rc == GTAP_OK) capture->swmr = 1;
     return rc;
 }
@@ -102,7 +107,6 @@ static int declare_tensors(gtap_capture *capture, size_t upto)
         if (rc == GTAP_OK) rc = extras_prepare_tensor(capture, tensor);
         if (rc == GTAP_OK) capture->tensors_in_file = i + 1;
     }
-    if (rc == GTAP_OK) rc = model_summary_declare(capture);
     if (rc == GTAP_OK && was_swmr) rc = start_swmr(capture);
     return rc;
 }
