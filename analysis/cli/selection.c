@@ -389,6 +389,26 @@ static int stream_tensor(stream_state *st, size_t tensor, uint64_t numel)
     return GTAP_OK;
 }
 
+static int read_whole_piece(void *user, uint64_t offset, uint64_t n, float *u)
+{
+    const stream_state *st = user;
+    return gtap_reader_read_range(st->s->readers[st->item->file], st->item->tensor, st->item->kind, st->item->step,
+                                  offset, n, u);
+}
+
+/* Pass 1 of a tensor's snapshot that fits in the buffer: read while the
+ * team feeds what is read (gtap_tail_team_feed_reading); it stays whole. */
+static int feed_whole_tensor(stream_state *st)
+{
+    int rc = gtap_tail_team_feed_reading(st->team, st->s->buffer, st->item->d, read_whole_piece, st);
+    if (rc < 0) return rc;
+    take_sample(st, st->s->buffer, st->item->d);
+    st->data->whole = st->s->buffer;
+    st->position = st->item->d;
+    st->chunks = 1;
+    return GTAP_OK;
+}
+
 static int stream_pass(stream_state *st, int pass)
 {
     st->pass = pass;
@@ -396,6 +416,7 @@ static int stream_pass(stream_state *st, int pass)
     const gtap_snapshot_ref *item = st->item;
     gtap_reader *reader = st->s->readers[item->file];
     int rc = GTAP_OK;
+    if (pass == 1 && item->tensor != GTAP_TENSOR_GLOBAL && item->d <= st->s->options.chunk) return feed_whole_tensor(st);
     if (item->tensor != GTAP_TENSOR_GLOBAL) {
         rc = stream_tensor(st, item->tensor, item->d);
     } else {

@@ -22,6 +22,8 @@
 #define SUB_COUNT 32768u /* 2^15 exact values per bucket */
 #define SUB_MASK (SUB_COUNT - 1u)
 #define FINITE_LIMIT 0x7f800000u /* |bits| >= this: Inf or NaN */
+#define REFINE_FEW_SLOTS 8u       /* at most this many boundary buckets: refine_few */
+#define REFINE_GROUP_BLOCK 65536u /* values per block of refine_grouped */
 
 enum { PHASE_FEED = 0, PHASE_REFINE = 1 };
 
@@ -34,10 +36,16 @@ typedef struct k_plan {
     double tail_below;   /* energy of the buckets below it */
 } k_plan;
 
+/* Pass 1's per-bucket state, the two words side by side so that a value
+ * touches one cache line: how many values, and their sum of m^2 since the
+ * last spill into sums (see top). */
+typedef struct bucket_tally {
+    uint64_t count, low;
+} bucket_tally;
+
 struct gtap_tail {
     int phase;
-    uint64_t *counts;     /* BUCKET_COUNT */
-    uint64_t *low;        /* BUCKET_COUNT sums of m^2 since the last spill */
+    bucket_tally *tally;  /* BUCKET_COUNT */
     unsigned __int128 *sums; /* BUCKET_COUNT spilled exact sums of m^2 (see top) */
     gtap_moments moments;
     /* the plan */
@@ -47,6 +55,10 @@ struct gtap_tail {
     uint32_t *slot_bucket; /* slot -> level-1 bucket */
     int32_t *bucket_slot;  /* bucket -> slot, or -1 (BUCKET_COUNT) */
     uint64_t *sub;         /* slot_count * SUB_COUNT level-2 counts */
+    /* refine_grouped's scratch (NULL: it is not used) */
+    uint64_t boundary_bitmap[BUCKET_COUNT / 64];
+    uint32_t *group_hits;  /* 2 * REFINE_GROUP_BLOCK */
+    uint64_t *group_start; /* slot_count + 1 */
 };
 
 static uint32_t magnitude_bits(float value)
@@ -75,7 +87,7 @@ static double bucket_energy(const gtap_tail *t, uint32_t bucket)
 {
     int exponent = (int)(bucket >> 8); /* 8 exponent bits, then 8 mantissa bits */
     if (exponent == 0) exponent = 1;
-    unsigned __int128 sum = t->sums[bucket] + t->low[bucket];
+    unsigned __int128 sum = t->sums[bucket] + t->tally[bucket].low;
     double value = (double)(uint64_t)(sum >> 64) * 18446744073709551616.0 + (double)(uint64_t)sum;
     return ldexp(value, 2 * (exponent - 150));
 }
@@ -86,6 +98,10 @@ static void drop_plan(gtap_tail *t)
     free(t->slot_bucket);
     free(t->bucket_slot);
     free(t->sub);
+    free(t->group_hits);
+    free(t->group_start);
+    t->group_hits = NULL;
+    t->group_start = NULL;
     t->plans = NULL;
     t->slot_bucket = NULL;
     t->bucket_slot = NULL;
@@ -100,10 +116,9 @@ int gtap_tail_create(gtap_tail **tail)
     *tail = NULL;
     gtap_tail *t = calloc(1, sizeof *t);
     if (t == NULL) return gtap_set_error(GTAP_ENOMEM, "tail energy: out of memory");
-    t->counts = calloc(BUCKET_COUNT, sizeof *t->counts);
+    t->tally = calloc(BUCKET_COUNT, sizeof *t->tally);
     t->sums = calloc(BUCKET_COUNT, sizeof *t->sums);
-    t->low = calloc(BUCKET_COUNT, sizeof *t->low);
-    if (t->counts == NULL || t->sums == NULL || t->low == NULL) {
+    if (t->tally == NULL || t->sums == NULL) {
         gtap_tail_free(t);
         return gtap_set_error(GTAP_ENOMEM, "tail energy: out of memory for the histogram (2 MiB)");
     }
@@ -116,9 +131,8 @@ void gtap_tail_free(gtap_tail *t)
 {
     if (t == NULL) return;
     drop_plan(t);
-    free(t->counts);
+    free(t->tally);
     free(t->sums);
-    free(t->low);
     free(t);
 }
 
@@ -126,9 +140,8 @@ void gtap_tail_reset(gtap_tail *t)
 {
     if (t == NULL) return;
     drop_plan(t);
-    memset(t->counts, 0, BUCKET_COUNT * sizeof *t->counts);
+    memset(t->tally, 0, BUCKET_COUNT * sizeof *t->tally);
     memset(t->sums, 0, BUCKET_COUNT * sizeof *t->sums);
-    memset(t->low, 0, BUCKET_COUNT * sizeof *t->low);
     gtap_moments_init(&t->moments);
     t->phase = PHASE_FEED;
 }
@@ -136,7 +149,7 @@ void gtap_tail_reset(gtap_tail *t)
 /* Pass 1 over one block: histogram of the finite values, then moments. */
 static void feed_block(gtap_tail *t, const float *u, size_t n)
 {
-    uint64_t *counts = t->counts, *low = t->low;
+    bucket_tally *tally = t->tally;
     int nonfinite = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t bits = magnitude_bits(u[i]);
@@ -146,10 +159,11 @@ static void feed_block(gtap_tail *t, const float *u, size_t n)
         }
         uint32_t key = bits >> SUB_BITS;
         uint64_t m = mantissa_of_bits(bits);
-        low[key] += m * m;
-        if ((++counts[key] & 0xffffu) == 0) { /* 2^16 values of < 2^48 each: spill before overflow */
-            t->sums[key] += low[key];
-            low[key] = 0;
+        bucket_tally *bin = &tally[key];
+        bin->low += m * m;
+        if ((++bin->count & 0xffffu) == 0) { /* 2^16 values of < 2^48 each: spill before overflow */
+            t->sums[key] += bin->low;
+            bin->low = 0;
         }
     }
     gtap_tail_moments_block(&t->moments, u, n, nonfinite);
@@ -180,15 +194,16 @@ int gtap_tail_merge(gtap_tail *into, const gtap_tail *from)
     if (into->phase != from->phase) return gtap_set_error(GTAP_ESTATE, "gtap_tail_merge: accumulators in different passes");
     if (into->phase == PHASE_FEED) {
         for (uint32_t b = 0; b < BUCKET_COUNT; b++) {
-            into->sums[b] += (unsigned __int128)into->low[b] + from->low[b] + from->sums[b];
-            into->low[b] = 0;
-            into->counts[b] += from->counts[b];
+            into->sums[b] += (unsigned __int128)into->tally[b].low + from->tally[b].low + from->sums[b];
+            into->tally[b].low = 0;
+            into->tally[b].count += from->tally[b].count;
         }
         return gtap_moments_merge(&into->moments, &from->moments);
     }
     if (!same_plan(into, from)) return gtap_set_error(GTAP_ESTATE, "gtap_tail_merge: accumulators planned differently");
     uint64_t total = (uint64_t)into->slot_count * SUB_COUNT;
-    for (uint64_t i = 0; i < total; i++) into->sub[i] += from->sub[i];
+    for (uint64_t i = 0; i < total; i++) /* the test leaves pages no value reached unwritten */
+        if (from->sub[i] != 0) into->sub[i] += from->sub[i];
     return GTAP_OK;
 }
 
@@ -217,12 +232,22 @@ static int allocate_plan(gtap_tail *t, size_t k_count)
     return GTAP_OK;
 }
 
+/* The level-2 counts, and refine_grouped's scratch when the slots are too
+ * many for refine_few but few enough for a 32-bit position. */
 static int allocate_sub(gtap_tail *t)
 {
     if (t->slot_count == 0) return GTAP_OK;
     if (t->slot_count > SIZE_MAX / SUB_COUNT / sizeof *t->sub) return GTAP_ENOMEM;
     t->sub = calloc(t->slot_count * SUB_COUNT, sizeof *t->sub);
-    return t->sub ? GTAP_OK : GTAP_ENOMEM;
+    if (t->sub == NULL) return GTAP_ENOMEM;
+    if (t->slot_count <= REFINE_FEW_SLOTS || t->slot_count >= ((size_t)1 << (32 - SUB_BITS))) return GTAP_OK;
+    t->group_hits = malloc(2 * (size_t)REFINE_GROUP_BLOCK * sizeof *t->group_hits);
+    t->group_start = malloc((t->slot_count + 1) * sizeof *t->group_start);
+    if (t->group_hits == NULL || t->group_start == NULL) return GTAP_ENOMEM;
+    memset(t->boundary_bitmap, 0, sizeof t->boundary_bitmap);
+    for (size_t s = 0; s < t->slot_count; s++)
+        t->boundary_bitmap[t->slot_bucket[s] >> 6] |= (uint64_t)1 << (t->slot_bucket[s] & 63);
+    return GTAP_OK;
 }
 
 int gtap_tail_plan(gtap_tail *t, const uint64_t *ks, size_t nk, int *refine)
@@ -242,7 +267,7 @@ int gtap_tail_plan(gtap_tail *t, const uint64_t *ks, size_t nk, int *refine)
     for (uint32_t b = BUCKET_COUNT; b-- > 0;) {
         above[b] = count_sum;
         head[b] = energy;
-        count_sum += t->counts[b];
+        count_sum += t->tally[b].count;
         energy += bucket_energy(t, b);
     }
     energy = 0.0;
@@ -302,6 +327,35 @@ oom:
     return gtap_set_error(GTAP_ENOMEM, "tail energy: out of memory copying a plan");
 }
 
+/* Pass 2 with many boundary buckets, a block of REFINE_GROUP_BLOCK values
+ * at a time: an 8 KiB bitmap of the boundary buckets (it stays in L1)
+ * picks the values to count; their level-2 positions slot * SUB_COUNT + low
+ * are grouped by slot (one counting-sort pass) and only then counted, so
+ * the increments of a group stay inside one slot's 256 KiB instead of
+ * missing the cache all over slot_count * 256 KiB. The counts are the same
+ * integers as refine_lookup's. */
+static void refine_grouped(gtap_tail *t, const float *u, uint64_t n)
+{
+    const int32_t *bucket_slot = t->bucket_slot;
+    uint64_t *sub = t->sub, *start = t->group_start;
+    uint32_t *hits = t->group_hits, *sorted = t->group_hits + REFINE_GROUP_BLOCK;
+    for (uint64_t done = 0; done < n;) {
+        uint32_t block = n - done < REFINE_GROUP_BLOCK ? (uint32_t)(n - done) : REFINE_GROUP_BLOCK, found = 0;
+        const float *v = u + done;
+        for (uint32_t i = 0; i < block; i++) {
+            uint32_t bits = magnitude_bits(v[i]), key = bits >> SUB_BITS; /* non-finite keys are never boundaries */
+            hits[found] = (uint32_t)bucket_slot[key] << SUB_BITS | (bits & SUB_MASK);
+            found += (t->boundary_bitmap[key >> 6] >> (key & 63)) & 1u;
+        }
+        memset(start, 0, (t->slot_count + 1) * sizeof *start);
+        for (uint32_t i = 0; i < found; i++) start[(hits[i] >> SUB_BITS) + 1]++;
+        for (size_t s = 1; s <= t->slot_count; s++) start[s] += start[s - 1];
+        for (uint32_t i = 0; i < found; i++) sorted[start[hits[i] >> SUB_BITS]++] = hits[i];
+        for (uint32_t i = 0; i < found; i++) sub[sorted[i]]++;
+        done += block;
+    }
+}
+
 /* Pass 2 over u[0..n): count the finite values of the boundary buckets by
  * their low 15 bits, looking each key up in bucket_slot. */
 static void refine_lookup(const int32_t *bucket_slot, uint64_t *sub, const float *u, uint64_t n)
@@ -317,7 +371,7 @@ static void refine_lookup(const int32_t *bucket_slot, uint64_t *sub, const float
 #if defined(__GNUC__) && __GNUC__ >= 9 && !defined(__clang__)
 #define REFINE_VECTOR 1
 #define REFINE_LANES 8u
-#define REFINE_SLOTS 8u /* at most this many boundary buckets take the vector loop */
+#define REFINE_SLOTS REFINE_FEW_SLOTS
 typedef uint32_t v8u __attribute__((vector_size(32)));
 
 /* Pass 2 when there are at most REFINE_SLOTS boundary buckets: the keys of
@@ -362,6 +416,10 @@ int gtap_tail_refine(gtap_tail *t, const float *u, uint64_t n)
         return GTAP_OK;
     }
 #endif
+    if (t->group_hits != NULL) {
+        refine_grouped(t, u, n);
+        return GTAP_OK;
+    }
     refine_lookup(t->bucket_slot, t->sub, u, n);
     return GTAP_OK;
 }
@@ -396,11 +454,11 @@ int gtap_tail_finish(gtap_tail *t, gtap_tail_result *results)
         const uint64_t *sub = t->sub + s * SUB_COUNT;
         for (uint32_t j = 0; j < SUB_COUNT; j++) seen += sub[j];
         uint32_t b = t->slot_bucket[s];
-        if (seen != t->counts[b])
+        if (seen != t->tally[b].count)
             return gtap_set_error(GTAP_EFORMAT,
                                   "tail energy: pass 2 saw %llu values in bucket %u, pass 1 saw %llu "
                                   "(the two passes did not read the same data)",
-                                  (unsigned long long)seen, b, (unsigned long long)t->counts[b]);
+                                  (unsigned long long)seen, b, (unsigned long long)t->tally[b].count);
     }
     double norm2 = 0.0;
     for (uint32_t b = 0; b < BUCKET_COUNT; b++) norm2 += bucket_energy(t, b);
@@ -420,7 +478,7 @@ int gtap_tail_finish(gtap_tail *t, gtap_tail_result *results)
         const uint64_t *sub = t->sub + (size_t)p->slot * SUB_COUNT;
         uint32_t b = t->slot_bucket[p->slot];
         r->head2 = p->head_above + partial_energy(sub, b, p->take, 1, &r->threshold, &r->threshold_ties);
-        r->tail2 = p->tail_below + partial_energy(sub, b, t->counts[b] - p->take, 0, NULL, NULL);
+        r->tail2 = p->tail_below + partial_energy(sub, b, t->tally[b].count - p->take, 0, NULL, NULL);
     }
     return GTAP_OK;
 }

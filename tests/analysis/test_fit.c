@@ -10,6 +10,7 @@
 #include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "gradtap/fit.h"
 #include "gradtap/stats.h"
@@ -321,6 +322,74 @@ static void test_threads(void)
     free(u);
 }
 
+/* The source of test_feed_reading: copies pieces of `from`, failing from
+ * piece `fail_at` on (UINT64_MAX: never). */
+typedef struct piece_source {
+    const float *from;
+    uint64_t n, fail_at, pieces, covered;
+} piece_source;
+
+static int read_piece(void *user, uint64_t offset, uint64_t n, float *u)
+{
+    piece_source *src = user;
+    if (offset + n > src->n) return gtap_set_error(GTAP_EINTERNAL, "read past the end");
+    uint64_t piece = src->pieces++; /* only thread 0 reads */
+    if (piece >= src->fail_at) return gtap_set_error(GTAP_EIO, "test read fails at piece %llu", (unsigned long long)piece);
+    memcpy(u, src->from + offset, n * sizeof *u);
+    src->covered += n;
+    return GTAP_OK;
+}
+
+/* Reading while feeding (gtap_tail_team_feed_reading) gives the results of
+ * reading first, bit for bit, on 1, 2 and 3 threads, with enough k for
+ * the grouped pass 2 (many boundary buckets, several blocks per segment);
+ * a failing read ends it with the read's status, on every thread count. */
+static void test_feed_reading(void)
+{
+    uint64_t d = ((uint64_t)3 << 20) + 12345;
+    float *u = malloc(d * sizeof *u), *buffer = malloc(d * sizeof *buffer);
+    uint64_t state = gtap_test_seed("tail feed reading");
+    ref_fill(u, (size_t)d, "gauss", &state);
+    for (uint64_t i = 0; i < d; i += 97) u[i] = 0.0f; /* exact zeros, as in real gradients */
+    enum { K_COUNT = 60 };
+    uint64_t ks[K_COUNT];
+    for (int j = 0; j < K_COUNT; j++) ks[j] = (uint64_t)llround(pow((double)d, (double)j / (K_COUNT - 1)));
+    gtap_tail_result expected[K_COUNT], got[K_COUNT];
+    gtap_moments m_expected, m_got;
+    GT_ASSERT_OK(gtap_tail_energy_threads(u, d, ks, K_COUNT, expected, &m_expected, 1));
+    for (int threads = 1; threads <= 3; threads++) {
+        gtap_tail_team *team = NULL;
+        GT_ASSERT_OK(gtap_tail_team_create(threads, &team));
+        piece_source src = {u, d, UINT64_MAX, 0, 0};
+        memset(buffer, 0xff, d * sizeof *buffer);
+        int refine = 0;
+        GT_ASSERT_OK(gtap_tail_team_feed_reading(team, buffer, d, read_piece, &src));
+        GT_ASSERT_U64_EQ(src.covered, d);
+        GT_ASSERT_U64_EQ(memcmp(buffer, u, d * sizeof *u), 0);
+        GT_ASSERT_OK(gtap_tail_team_plan(team, ks, K_COUNT, &refine));
+        GT_ASSERT_U64_EQ(refine, 1);
+        GT_ASSERT_OK(gtap_tail_team_refine(team, buffer, d));
+        GT_ASSERT_OK(gtap_tail_team_finish(team, got, &m_got));
+        for (int j = 0; j < K_COUNT; j++) {
+            GT_ASSERT_DBL_CMP(got[j].tail2, ==, expected[j].tail2);
+            GT_ASSERT_DBL_CMP(got[j].head2, ==, expected[j].head2);
+            GT_ASSERT_DBL_CMP(got[j].threshold, ==, expected[j].threshold);
+            GT_ASSERT_U64_EQ(got[j].threshold_ties, expected[j].threshold_ties);
+        }
+        GT_ASSERT_DBL_CMP(m_got.norm2, ==, m_expected.norm2);
+        GT_ASSERT_DBL_CMP(m_got.m2, ==, m_expected.m2);
+        GT_ASSERT_DBL_CMP(m_got.m4, ==, m_expected.m4);
+        /* a read that fails on the third piece */
+        gtap_tail_team_reset(team);
+        piece_source failing = {u, d, 2, 0, 0};
+        GT_ASSERT_STATUS(gtap_tail_team_feed_reading(team, buffer, d, read_piece, &failing), GTAP_EIO);
+        GT_ASSERT_STR_CONTAINS(gtap_last_error(), "test read fails");
+        gtap_tail_team_free(team);
+    }
+    free(u);
+    free(buffer);
+}
+
 int main(int argc, char **argv)
 {
     CU_TestInfo tests[] = {
@@ -333,6 +402,7 @@ int main(int argc, char **argv)
         {"fit errors and degenerate samples", test_fit_errors},
         {"deterministic subsample, k from density", test_sample_and_k},
         {"threaded tail energy equals single-threaded", test_threads},
+        {"reading while feeding equals reading first", test_feed_reading},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"fit", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};

@@ -259,6 +259,30 @@ static void test_few_boundary_buckets(void)
     free(u);
 }
 
+/* Many boundary buckets (the grouped pass 2: a bitmap filter, the hits
+ * grouped by bucket) over several of its 65536-value blocks, with ties,
+ * zeros, NaN and Inf, against the sort. */
+static void test_many_boundary_buckets(void)
+{
+    uint64_t state = gtap_test_seed("many boundary buckets");
+    const char *families[] = {"gauss", "laplace", "student3", "uniform"};
+    size_t d = 200003;
+    float *u = malloc(d * sizeof *u);
+    uint64_t ks[64];
+    for (int trial = 0; trial < 4; trial++) {
+        ref_fill(u, d, families[trial], &state);
+        for (size_t i = 0; i < d; i++) {
+            uint64_t pick = gtap_test_rand_u64(&state) % 1000;
+            if (pick < 20) u[i] = roundf(u[i] * 8.0f) / 8.0f;
+            else if (pick == 20) u[i] = NAN;
+            else if (pick == 21) u[i] = INFINITY;
+        }
+        for (size_t j = 0; j < 64; j++) ks[j] = (uint64_t)llround(pow((double)d, (double)j / 63.0));
+        check_vector(families[trial], u, d, ks, 64);
+    }
+    free(u);
+}
+
 static void test_bad_arguments(void)
 {
     uint64_t k = 1;
@@ -286,6 +310,7 @@ int main(int argc, char **argv)
         {"moments vs long double two-pass", test_moments},
         {"streaming and merged workers equal one-shot", test_streaming_and_merge},
         {"few boundary buckets: odd lengths, ties, NaN/Inf", test_few_boundary_buckets},
+        {"many boundary buckets over several blocks", test_many_boundary_buckets},
         {"bad arguments", test_bad_arguments},
         CU_TEST_INFO_NULL,
     };

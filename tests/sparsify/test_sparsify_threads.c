@@ -116,6 +116,38 @@ static void test_threads_topk_is_exact(void)
     free(expected);
 }
 
+/* The one-pass top-k for small k (radix.c, select_sampled) estimates its
+ * candidate key from a strided sample; where the sample misleads it must
+ * fall back to the two passes and still equal the sort: large values at
+ * exactly the sampled positions (too few candidates), and a vector of one
+ * repeated magnitude (far too many). Also the k where it answers. */
+static void test_topk_sampled_fallbacks(void)
+{
+    float *u = malloc(D * sizeof *u);
+    uint64_t *expected = malloc(D * sizeof *expected);
+    GT_ASSERT_FATAL(u != NULL && expected != NULL);
+    uint64_t state = 23, stride = D / 8192;
+    for (int layout = 0; layout < 3; layout++) {
+        sp_fill(u, D, SP_NORMAL, &state);
+        if (layout == 0)
+            for (uint64_t j = 0; j < 8192; j++) u[j * stride + stride / 2] = 1000.0f + (float)j;
+        if (layout == 1)
+            for (uint64_t i = 0; i < D; i++) u[i] = (i % 3) ? 0.5f : -0.5f;
+        const uint64_t ks[] = {1, 37, 300, 3000, 9000};
+        for (size_t j = 0; j < sizeof ks / sizeof ks[0]; j++) {
+            sp_brute_topk(u, D, ks[j], expected);
+            for (int threads = 1; threads <= 2; threads++) {
+                sp_output out = run_on(GTAP_SPARSIFY_TOPK, 0, threads, u, ks[j]);
+                GT_ASSERT_INT_EQ(out.rc, GTAP_OK);
+                GT_ASSERT_MEM_EQ(out.indices, expected, (size_t)ks[j] * sizeof *expected);
+                sp_output_free(&out);
+            }
+        }
+    }
+    free(u);
+    free(expected);
+}
+
 /* Caller buffers smaller than d: the gathered pairs go through scratch. */
 static void test_threads_small_capacity(void)
 {
@@ -171,6 +203,7 @@ int main(int argc, char **argv)
         {"every kind: same output on 1, 2, 3 threads (ties)", test_threads_ties},
         {"NaN/Inf reported alike on every thread count", test_threads_nonfinite},
         {"top-k on 3 threads equals the sort", test_threads_topk_is_exact},
+        {"one-pass top-k falls back where its sample misleads", test_topk_sampled_fallbacks},
         {"buffers smaller than d on 2, 3 threads", test_threads_small_capacity},
         {"threads option: default 1, 0 allowed, negative refused", test_threads_option_checked},
         CU_TEST_INFO_NULL,

@@ -52,6 +52,16 @@ GTAP_API void gtap_tail_team_free(gtap_tail_team *team);
 GTAP_API void gtap_tail_team_reset(gtap_tail_team *team);
 /* Pass 1 over one chunk. @return as gtap_tail_feed. */
 GTAP_API int gtap_tail_team_feed(gtap_tail_team *team, const float *u, uint64_t n);
+/* Fills u[offset, offset + n) and returns GTAP_OK or a negative status
+ * (with its message set). */
+typedef int (*gtap_tail_read_fn)(void *user, uint64_t offset, uint64_t n, float *u);
+/* gtap_tail_team_feed_reading() - pass 1 over one chunk u[0..n) that is not
+ * read yet: thread 0 fills it through `read`, one segment at a time, while
+ * the other threads feed the segments already read (thread 0 joins them
+ * once everything is read), so reading overlaps the histogram. The same
+ * results as reading the chunk and then gtap_tail_team_feed() on it.
+ * @return as gtap_tail_feed, or the first error of `read`. */
+GTAP_API int gtap_tail_team_feed_reading(gtap_tail_team *team, float *u, uint64_t n, gtap_tail_read_fn read, void *user);
 /* End of pass 1. @return as gtap_tail_plan. */
 GTAP_API int gtap_tail_team_plan(gtap_tail_team *team, const uint64_t *ks, size_t nk, int *refine);
 /* Pass 2 over one chunk (the same chunks again). @return as gtap_tail_refine. */

@@ -32,23 +32,59 @@ uint64_t sp_count_nonfinite(const gtap_sparsifier *sp, const float *u, uint64_t 
     return bad;
 }
 
+/* The scalar gather of u[lo, hi): count the keys >= bound, write the first
+ * `capacity` matches at indices (+ count already written), count NaN/Inf. */
+static void gather_scalar(const float *u, uint64_t lo, uint64_t hi, uint64_t bound, uint64_t *indices,
+                          float *values, uint64_t capacity, uint64_t *count, uint64_t *bad)
+{
+    for (uint64_t i = lo; i < hi; i++) {
+        uint32_t k = sp_key(u[i]);
+        *bad += k >= SP_KEY_NONFINITE;
+        if ((uint64_t)k >= bound) {
+            if (*count < capacity) {
+                indices[*count] = i;
+                if (values != NULL) values[*count] = u[i];
+            }
+            (*count)++;
+        }
+    }
+}
+
+/* an AVX2 and a baseline build of gather_range, picked at load time (not
+ * under ThreadSanitizer, whose start-up the ifunc resolver would precede) */
+#if defined(__GNUC__) && __GNUC__ >= 9 && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+#define GATHER_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define GATHER_CLONES
+#endif
+typedef int32_t sp_v8i __attribute__((vector_size(32)));
+enum { GATHER_LANES = 8 };
+
 /* Count matches of u[lo, hi) and write them from indices[0] on (at most
- * `capacity`); NaN/Inf counted into *bad. */
+ * `capacity`); NaN/Inf counted into *bad. Matches and NaN/Inf are rare, so
+ * eight keys at a time are tested against the lower of the bound and the
+ * NaN/Inf key (both fit a signed 32-bit compare: keys < 2^31) and only a
+ * group with a hit takes the scalar loop; the same counts and order. */
+GATHER_CLONES
 static uint64_t gather_range(const float *u, uint64_t lo, uint64_t hi, uint64_t bound, uint64_t *indices,
                              float *values, uint64_t capacity, uint64_t *bad)
 {
     uint64_t count = 0, nonfinite = 0;
-    for (uint64_t i = lo; i < hi; i++) {
-        uint32_t k = sp_key(u[i]);
-        nonfinite += k >= SP_KEY_NONFINITE;
-        if ((uint64_t)k >= bound) {
-            if (count < capacity) {
-                indices[count] = i;
-                if (values != NULL) values[count] = u[i];
-            }
-            count++;
-        }
+    int32_t low = (int32_t)(bound < SP_KEY_NONFINITE ? bound : SP_KEY_NONFINITE);
+    const sp_v8i magnitude = {0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff,
+                              0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff};
+    const sp_v8i lowest = {low, low, low, low, low, low, low, low};
+    uint64_t i = lo;
+    for (; i + GATHER_LANES <= hi; i += GATHER_LANES) {
+        sp_v8i bits;
+        memcpy(&bits, u + i, sizeof bits);
+        sp_v8i hit = (bits & magnitude) >= lowest;
+        uint64_t words[4];
+        memcpy(words, &hit, sizeof words);
+        if (words[0] | words[1] | words[2] | words[3])
+            gather_scalar(u, i, i + GATHER_LANES, bound, indices, values, capacity, &count, &nonfinite);
     }
+    gather_scalar(u, i, hi, bound, indices, values, capacity, &count, &nonfinite);
     *bad = nonfinite;
     return count;
 }

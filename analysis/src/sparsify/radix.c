@@ -5,6 +5,7 @@
  * bucket and collects the bucket, then two 10-bit levels over the bucket
  * only. Ties at the boundary go to the lower index (docs/THEORY.md s.1).
  */
+#include <math.h>
 #include <omp.h>
 
 #include "sparsify/internal.h"
@@ -174,9 +175,49 @@ static int select_full(gtap_sparsifier *sp, const float *u, uint64_t n, uint64_t
     return GTAP_OK;
 }
 
+/* One pass instead of two for a small k (docs/THEORY.md s.4.2): the keys
+ * of a strided sample of SAMPLE_KEYS coordinates give a key T that at least
+ * k coordinates reach with a wide margin; one threaded pass gathers the
+ * candidates (key >= T) into sp->cand and the radix select runs on them.
+ * Every coordinate at or above the k-th largest key is a candidate when
+ * the pass finds >= k of them, so the outputs (ties to the lower index
+ * included) are those of the two full passes. Returns 1 when it answered,
+ * 0 when the caller must run the full passes (a sample too small for this
+ * k, fewer than k candidates, or more than CANDIDATE_LIMIT). */
+#define SAMPLE_KEYS 8192u
+#define FAST_MIN_N ((uint64_t)1 << 18)
+
+static int select_sampled(gtap_sparsifier *sp, const float *u, uint64_t n, uint64_t k, uint64_t *indices,
+                          float *values, uint32_t *kth_key, uint64_t *nonfinite, int *status)
+{
+    double expected = (double)k * SAMPLE_KEYS / (double)n; /* sample values above the k-th largest */
+    double margin = expected + 4.0 * sqrt(expected) + 8.0;
+    if (n < FAST_MIN_N || margin >= SAMPLE_KEYS / 4) return 0;
+    uint32_t keys[SAMPLE_KEYS];
+    uint64_t stride = n / SAMPLE_KEYS;
+    for (uint32_t j = 0; j < SAMPLE_KEYS; j++) keys[j] = sp_key(u[j * stride + stride / 2]);
+    uint32_t floor_key = sp_radix_kth_key(sp, keys, SAMPLE_KEYS, (uint64_t)ceil(margin));
+    /* expected candidates: about n margin / SAMPLE_KEYS; more means ties at T */
+    uint64_t limit = 4 * (uint64_t)((double)n * margin / SAMPLE_KEYS) + 65536;
+    uint64_t bad = 0, count = sp_gather(sp, u, n, floor_key, 0, sp->cand, NULL, limit, &bad);
+    if (bad > 0) {
+        if (nonfinite != NULL) *nonfinite = bad;
+        *status = GTAP_ENONFINITE;
+        return 1;
+    }
+    if (count < k || count > limit) return 0;
+    if (nonfinite != NULL) *nonfinite = 0;
+    /* indices may be sp->cand itself: the subset pass writes at or behind
+     * where it reads */
+    *status = sp_radix_topk(sp, u, sp->cand, count, k, indices, values, kth_key, NULL);
+    return 1;
+}
+
 int sp_radix_topk(gtap_sparsifier *sp, const float *u, const uint64_t *subset, uint64_t n, uint64_t k,
                   uint64_t *indices, float *values, uint32_t *kth_key, uint64_t *nonfinite)
 {
+    int status = GTAP_OK;
+    if (subset == NULL && select_sampled(sp, u, n, k, indices, values, kth_key, nonfinite, &status)) return status;
     collect_target c = {indices, values, sp->bucket, sp->bucket_key, 0, 0};
     uint64_t above1 = 0;
     uint32_t digit1 = 0;

@@ -5,6 +5,7 @@
  * merged in segment order, and the histogram sums are exact, so results do
  * not depend on the number of threads (docs/THEORY.md s.3). */
 #include <omp.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include "gradtap/stats.h"
@@ -62,17 +63,42 @@ static uint64_t segment_count(uint64_t n)
     return n / GTAP_TAIL_SEGMENT + (n % GTAP_TAIL_SEGMENT ? 1 : 0);
 }
 
+/* Make room for the moments of `segments` segments. */
+static int reserve_segments(gtap_tail_team *t, uint64_t segments)
+{
+    if (segments <= t->segment_capacity) return GTAP_OK;
+    if (segments > SIZE_MAX / sizeof *t->segments) return gtap_set_error(GTAP_EOVERFLOW, "tail energy: chunk too large");
+    gtap_moments *grown = realloc(t->segments, (size_t)segments * sizeof *grown);
+    if (grown == NULL) return gtap_set_error(GTAP_ENOMEM, "tail energy: out of memory");
+    t->segments = grown;
+    t->segment_capacity = segments;
+    return GTAP_OK;
+}
+
+static int merge_segment_moments(gtap_tail_team *t, uint64_t segments)
+{
+    int status = GTAP_OK;
+    for (uint64_t s = 0; s < segments && status == GTAP_OK; s++) status = gtap_moments_merge(&t->moments, &t->segments[s]);
+    return status;
+}
+
+/* Pass 1 of one segment by the calling thread's worker. */
+static int feed_segment(gtap_tail_team *t, gtap_tail *worker, const float *u, uint64_t n, uint64_t s)
+{
+    uint64_t begin = s * GTAP_TAIL_SEGMENT;
+    uint64_t length = n - begin < GTAP_TAIL_SEGMENT ? n - begin : GTAP_TAIL_SEGMENT;
+    int rc = gtap_tail_feed(worker, u + begin, length);
+    return rc == GTAP_OK ? gtap_tail_take_moments(worker, &t->segments[s]) : rc;
+}
+
 /* Run pass 1 (refine = 0) or pass 2 over the segments of one chunk. */
 static int team_pass(gtap_tail_team *t, const float *u, uint64_t n, int refine)
 {
     if (u == NULL && n > 0) return gtap_set_error(GTAP_EINVAL, "tail energy: NULL chunk");
     uint64_t segments = segment_count(n);
-    if (!refine && segments > t->segment_capacity) {
-        if (segments > SIZE_MAX / sizeof *t->segments) return gtap_set_error(GTAP_EOVERFLOW, "tail energy: chunk too large");
-        gtap_moments *grown = realloc(t->segments, (size_t)segments * sizeof *grown);
-        if (grown == NULL) return gtap_set_error(GTAP_ENOMEM, "tail energy: out of memory");
-        t->segments = grown;
-        t->segment_capacity = segments;
+    if (!refine) {
+        int rc = reserve_segments(t, segments);
+        if (rc < 0) return rc;
     }
     int threads = segments < (uint64_t)t->threads ? (int)segments : t->threads;
     if (threads < 1) threads = 1;
@@ -82,16 +108,69 @@ static int team_pass(gtap_tail_team *t, const float *u, uint64_t n, int refine)
         gtap_tail *worker = t->workers[omp_get_thread_num()];
 #pragma omp for schedule(static)
         for (int64_t s = 0; s < (int64_t)segments; s++) {
-            uint64_t begin = (uint64_t)s * GTAP_TAIL_SEGMENT;
-            uint64_t length = n - begin < GTAP_TAIL_SEGMENT ? n - begin : GTAP_TAIL_SEGMENT;
-            int rc = refine ? gtap_tail_refine(worker, u + begin, length) : gtap_tail_feed(worker, u + begin, length);
-            if (rc == GTAP_OK && !refine) rc = gtap_tail_take_moments(worker, &t->segments[s]);
+            int rc;
+            if (refine) {
+                uint64_t begin = (uint64_t)s * GTAP_TAIL_SEGMENT;
+                rc = gtap_tail_refine(worker, u + begin, n - begin < GTAP_TAIL_SEGMENT ? n - begin : GTAP_TAIL_SEGMENT);
+            } else {
+                rc = feed_segment(t, worker, u, n, (uint64_t)s);
+            }
             if (rc < status) status = rc;
         }
     }
     if (status < 0 || refine) return status;
-    for (uint64_t s = 0; s < segments && status == GTAP_OK; s++) status = gtap_moments_merge(&t->moments, &t->segments[s]);
-    return status;
+    return merge_segment_moments(t, segments);
+}
+
+int gtap_tail_team_feed_reading(gtap_tail_team *t, float *u, uint64_t n, gtap_tail_read_fn read, void *user)
+{
+    if (t == NULL || read == NULL || (u == NULL && n > 0)) return gtap_set_error(GTAP_EINVAL, "gtap_tail_team_feed_reading: NULL argument");
+    uint64_t segments = segment_count(n);
+    int status = reserve_segments(t, segments);
+    if (status < 0) return status;
+    int threads = segments < (uint64_t)t->threads ? (int)segments : t->threads;
+    if (threads < 1) threads = 1;
+    /* `ready`: segments read so far (all of them once reading failed);
+     * `next`: the next segment to feed. Thread 0 reads, then feeds. */
+    uint64_t ready = 0, next = 0;
+    int read_status = GTAP_OK;
+#pragma omp parallel num_threads(threads) reduction(min : status)
+    {
+        gtap_tail *worker = t->workers[omp_get_thread_num()];
+        if (omp_get_thread_num() == 0) {
+            for (uint64_t s = 0; s < segments; s++) {
+                uint64_t begin = s * GTAP_TAIL_SEGMENT;
+                int rc = read(user, begin, n - begin < GTAP_TAIL_SEGMENT ? n - begin : GTAP_TAIL_SEGMENT, u + begin);
+                if (rc < 0) {
+                    read_status = rc;
+#pragma omp atomic write
+                    ready = segments;
+                    break;
+                }
+#pragma omp atomic write
+                ready = s + 1;
+            }
+        }
+        for (;;) {
+            uint64_t s, have;
+#pragma omp atomic capture
+            s = next++;
+            if (s >= segments) break;
+            do {
+#pragma omp atomic read
+                have = ready;
+                if (have <= s) sched_yield();
+            } while (have <= s);
+            int failed;
+#pragma omp atomic read
+            failed = read_status;
+            if (failed < 0) break;
+            int rc = feed_segment(t, worker, u, n, s);
+            if (rc < status) status = rc;
+        }
+    }
+    if (read_status < 0) return read_status;
+    return status < 0 ? status : merge_segment_moments(t, segments);
 }
 
 int gtap_tail_team_feed(gtap_tail_team *t, const float *u, uint64_t n)
