@@ -142,12 +142,13 @@ int gtap_tail_team_feed_reading(gtap_tail_team *t, float *u, uint64_t n, gtap_ta
                 uint64_t begin = s * GTAP_TAIL_SEGMENT;
                 int rc = read(user, begin, n - begin < GTAP_TAIL_SEGMENT ? n - begin : GTAP_TAIL_SEGMENT, u + begin);
                 if (rc < 0) {
+#pragma omp atomic write seq_cst
                     read_status = rc;
-#pragma omp atomic write
+#pragma omp atomic write seq_cst
                     ready = segments;
                     break;
                 }
-#pragma omp atomic write
+#pragma omp atomic write seq_cst
                 ready = s + 1;
             }
         }
@@ -157,12 +158,12 @@ int gtap_tail_team_feed_reading(gtap_tail_team *t, float *u, uint64_t n, gtap_ta
             s = next++;
             if (s >= segments) break;
             do {
-#pragma omp atomic read
+#pragma omp atomic read seq_cst
                 have = ready;
                 if (have <= s) sched_yield();
             } while (have <= s);
             int failed;
-#pragma omp atomic read
+#pragma omp atomic read seq_cst
             failed = read_status;
             if (failed < 0) break;
             int rc = feed_segment(t, worker, u, n, s);
