@@ -404,8 +404,6 @@ static int feed_whole_tensor(stream_state *st)
     if (rc < 0) return rc;
     take_sample(st, st->s->buffer, st->item->d);
     st->data->whole = st->s->buffer;
-    st->position = st->item->d;
-    st->chunks = 1;
     return GTAP_OK;
 }
 

@@ -371,10 +371,9 @@ static void refine_lookup(const int32_t *bucket_slot, uint64_t *sub, const float
 #if defined(__GNUC__) && __GNUC__ >= 9 && !defined(__clang__)
 #define REFINE_VECTOR 1
 #define REFINE_LANES 8u
-#define REFINE_SLOTS REFINE_FEW_SLOTS
 typedef uint32_t v8u __attribute__((vector_size(32)));
 
-/* Pass 2 when there are at most REFINE_SLOTS boundary buckets: the keys of
+/* Pass 2 when there are at most REFINE_FEW_SLOTS boundary buckets: the keys of
  * 8 values at a time are compared with every boundary bucket at once, and
  * only a group with a match goes through refine_lookup (the counts are the
  * same integers either way). Non-finite values never match: their key is
@@ -383,8 +382,8 @@ typedef uint32_t v8u __attribute__((vector_size(32)));
 GTAP_CLONES_AVX2
 static void refine_few(const gtap_tail *t, const float *u, uint64_t n)
 {
-    v8u keys[REFINE_SLOTS];
-    for (uint32_t s = 0; s < REFINE_SLOTS; s++) {
+    v8u keys[REFINE_FEW_SLOTS];
+    for (uint32_t s = 0; s < REFINE_FEW_SLOTS; s++) {
         uint32_t b = t->slot_bucket[s < t->slot_count ? s : 0]; /* padding repeats slot 0 */
         keys[s] = (v8u){b, b, b, b, b, b, b, b};
     }
@@ -396,7 +395,7 @@ static void refine_few(const gtap_tail *t, const float *u, uint64_t n)
         memcpy(&bits, u + i, sizeof bits);
         v8u key = (bits & magnitude) >> SUB_BITS;
         v8u hit = (v8u)(key == keys[0]);
-        for (uint32_t s = 1; s < REFINE_SLOTS; s++) hit |= (v8u)(key == keys[s]);
+        for (uint32_t s = 1; s < REFINE_FEW_SLOTS; s++) hit |= (v8u)(key == keys[s]);
         uint64_t words[4];
         memcpy(words, &hit, sizeof words);
         if (words[0] | words[1] | words[2] | words[3]) refine_lookup(t->bucket_slot, t->sub, u + i, REFINE_LANES);
@@ -411,7 +410,7 @@ int gtap_tail_refine(gtap_tail *t, const float *u, uint64_t n)
     if (t->phase != PHASE_REFINE) return gtap_set_error(GTAP_ESTATE, "gtap_tail_refine: not planned yet");
     if (t->slot_count == 0) return GTAP_OK;
 #ifdef REFINE_VECTOR
-    if (t->slot_count <= REFINE_SLOTS) {
+    if (t->slot_count <= REFINE_FEW_SLOTS) {
         refine_few(t, u, n);
         return GTAP_OK;
     }
